@@ -1,0 +1,3 @@
+module github.com/ppnet/ppnet
+
+go 1.26

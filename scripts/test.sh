@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# test.sh is the project's one test command (README, CI): install what the
+# tests need, check formatting and vet, then run every package's tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [[ -n "$unformatted" ]]; then
+  echo "gofmt: these files need formatting (run gofmt -w):" >&2
+  echo "$unformatted" >&2
+  exit 1
+fi
+go vet ./...
+go test -count=1 -timeout 15m ./... "$@"
