@@ -87,8 +87,9 @@ func (r *Recoverer) RecoverVec(dst []Element, ys [][]Element) error {
 // Recoverer per ordered set. The zero value is ready to use; it is safe for
 // concurrent use.
 type Combiner struct {
-	mu    sync.RWMutex
-	cache map[string]*Recoverer
+	mu       sync.RWMutex
+	cache    map[string]*Recoverer
+	checkers map[string]*checker
 }
 
 // Recoverer returns the cached Recoverer for xs, building it on first use.

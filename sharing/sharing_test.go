@@ -5,14 +5,6 @@ import (
 	"testing"
 )
 
-func xsOf(vs ...uint64) []Element {
-	xs := make([]Element, len(vs))
-	for i, v := range vs {
-		xs[i] = NewElement(v)
-	}
-	return xs
-}
-
 func TestSplitRecoverRoundTrip(t *testing.T) {
 	tests := []struct {
 		name string
