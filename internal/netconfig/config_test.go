@@ -1,0 +1,123 @@
+package netconfig
+
+import (
+	"crypto/rand"
+	"strings"
+	"testing"
+	"time"
+)
+
+func testSpec() Spec {
+	return Spec{PPNs: 5, Threshold: 3, W: 4, Meters: 10, Producers: 2,
+		Start: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Round: 15 * time.Minute, Grace: time.Minute, Rounds: 96,
+		Rules: []RuleSpec{
+			{ID: "feeder", Consumer: "dso", Kind: KindSum, Window: 1, Fraction: 0.5},
+			{ID: "bill", Consumer: "utility", Kind: KindPerProducer, Window: 96, Fraction: 1},
+		}}
+}
+
+func TestGenerateResolveRoundTrip(t *testing.T) {
+	c, keys, err := Generate(testSpec(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys.PPNs) != 5 || len(keys.Consumers) != 2 || len(keys.Producers) != 2 {
+		t.Fatalf("keys: %d PPNs, %d consumers, %d producers", len(keys.PPNs), len(keys.Consumers), len(keys.Producers))
+	}
+	y, err := c.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2, err := Parse(y)
+	if err != nil {
+		t.Fatalf("parse own output: %v\n%s", err, y)
+	}
+	n, err := c2.Resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(n.Meters) != 10 || len(n.ProducerMeters[0]) != 5 || n.MeterProducer[7] != 1 {
+		t.Fatalf("meters %v, producer meters %v", n.Meters, n.ProducerMeters)
+	}
+	feeder, bill := n.Rules[0], n.Rules[1]
+	if len(feeder.Meters) != 5 || feeder.Slots != 5 || feeder.Values != 1 {
+		t.Errorf("feeder rule %+v", feeder)
+	}
+	if bill.Slots != 960 || bill.Values != 10 || len(bill.PPNs) != 4 {
+		t.Errorf("bill rule %+v", bill)
+	}
+	// Meter 0 is in both rules: PPNs {0,1,2,3} ∪ {1,2,3,4}; meter 9 only in bill.
+	if got := n.PPNsOf(0); len(got) != 5 {
+		t.Errorf("meter 0 serves %v", got)
+	}
+	if got := n.PPNsOf(9); len(got) != 4 || got[0] != 1 {
+		t.Errorf("meter 9 serves %v", got)
+	}
+	start := c.Rounds.Start
+	if n.RoundAt(start.Add(-time.Second)) != -1 || n.RoundAt(start.Add(31*time.Minute)) != 2 {
+		t.Error("RoundAt wrong")
+	}
+	if !n.Deadline(0).Equal(start.Add(16 * time.Minute)) {
+		t.Errorf("deadline %v", n.Deadline(0))
+	}
+}
+
+func TestResolveRejects(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(*Config)
+		want   string
+	}{
+		{"epoch 0", func(c *Config) { c.Epoch = 0 }, "epoch"},
+		{"threshold", func(c *Config) { c.Threshold = 0 }, "threshold"},
+		{"duration", func(c *Config) { c.Rounds.Duration = 0 }, "rounds.duration"},
+		{"duplicate x", func(c *Config) { c.PPNs[1].X = c.PPNs[0].X }, "distinct"},
+		{"zero x", func(c *Config) { c.PPNs[1].X = 0 }, "x = 0"},
+		{"bad key", func(c *Config) { c.PPNs[0].PublicKey = "AAAA" }, "public_key"},
+		{"duplicate id", func(c *Config) { c.Consumers[1].ID = c.Consumers[0].ID }, "appears twice"},
+		{"bad id", func(c *Config) { c.Consumers[0].ID = "a.b" }, "ids are"},
+		{"unknown consumer", func(c *Config) { c.Rules[0].Consumer = "nobody" }, "not configured"},
+		{"kind", func(c *Config) { c.Rules[0].Kind = "avg" }, "kind"},
+		{"window", func(c *Config) { c.Rules[0].WindowRounds = 0 }, "window_rounds"},
+		{"window divides", func(c *Config) { c.Rules[1].WindowRounds = 7 }, "does not divide"},
+		{"unknown meter", func(c *Config) { c.Rules[0].Meters = []string{"zz"} }, "no producer has"},
+		{"few ppns", func(c *Config) { c.Rules[0].PPNs = c.Rules[0].PPNs[:2] }, "w ≥ threshold"},
+		{"overflow", func(c *Config) { c.MaxReading = 1 << 59 }, "beyond (q−1)/2"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, _, err := Generate(testSpec(), rand.Reader)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.mutate(c)
+			_, err = c.Resolve()
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "netconfig: ") {
+				t.Fatalf("error %v, want one mentioning %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseRejectsUnknownField(t *testing.T) {
+	if _, err := Parse([]byte("epoch: 1\nthreshhold: 3\n")); err == nil || !strings.Contains(err.Error(), "threshhold") {
+		t.Fatalf("typo accepted: %v", err)
+	}
+}
+
+func FuzzParseResolve(f *testing.F) {
+	c, _, err := Generate(testSpec(), rand.Reader)
+	if err != nil {
+		f.Fatal(err)
+	}
+	y, _ := c.Marshal()
+	f.Add(y)
+	f.Add([]byte("epoch: 1\nthreshold: 2\nppns: [{id: a, x: 1}]\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := Parse(b)
+		if err != nil {
+			return
+		}
+		_, _ = c.Resolve() // must not panic
+	})
+}
