@@ -1,0 +1,240 @@
+package sim
+
+import (
+	"context"
+	"flag"
+	"math"
+	"math/big"
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+var seedFlag = flag.Uint64("seed", 1, "seed of the randomized sim tests")
+
+// bigPaper evaluates eq. 13 in 256-bit floating point: a reference that
+// shares no code or reformulation with PaperModel.
+func bigPaper(w, t int, pe float64, n int64) (succ, fail *big.Float) {
+	const prec = 256
+	one := new(big.Float).SetPrec(prec).SetInt64(1)
+	q := new(big.Float).SetPrec(prec).Sub(one, new(big.Float).SetPrec(prec).SetFloat64(pe))
+	a := new(big.Float).SetPrec(prec).SetInt64(1)
+	for e := n; e > 0; e >>= 1 { // a = q^n by squaring
+		if e&1 == 1 {
+			a.Mul(a, q)
+		}
+		q.Mul(q, q)
+	}
+	b := new(big.Float).SetPrec(prec).Sub(one, a)
+	succ, fail = new(big.Float).SetPrec(prec), new(big.Float).SetPrec(prec)
+	for i := 0; i <= w; i++ {
+		term := new(big.Float).SetPrec(prec).SetInt(new(big.Int).Binomial(int64(w), int64(i)))
+		for range i {
+			term.Mul(term, a)
+		}
+		for range w - i {
+			term.Mul(term, b)
+		}
+		if i >= t {
+			succ.Add(succ, term)
+		} else {
+			fail.Add(fail, term)
+		}
+	}
+	return succ, fail
+}
+
+func relErr(got float64, want *big.Float) float64 {
+	w, _ := want.Float64()
+	if w == 0 {
+		return math.Abs(got)
+	}
+	return math.Abs(got-w) / w
+}
+
+func TestPaperMatchesBigReference(t *testing.T) {
+	tests := []struct {
+		w, t int
+		pe   float64
+		k    int
+		m    int64
+	}{
+		{4, 4, 1e-9, 1, 10_000_000},
+		{4, 4, 1e-9, 96, 10_000_000},
+		{4, 3, 1e-4, 96, 10_000},
+		{4, 1, 1e-6, 4, 10_000_000},
+		{5, 3, 1e-2, 1, 10},
+		{7, 4, 1e-3, 1, 1000},
+		{4, 2, 1e-9, 1, 1},   // failure ~ 1e-27: lost if computed as 1 − S
+		{4, 4, 0.5, 1, 2000}, // success ~ 1e-2408 underflows to 0
+		{3, 2, 0, 1, 10},
+		{3, 2, 1, 1, 10},
+	}
+	for _, tc := range tests {
+		m := PaperModel{W: tc.w, T: tc.t, K: tc.k, M: tc.m, Pe: tc.pe}
+		bs, bf := bigPaper(tc.w, tc.t, tc.pe, int64(tc.k)*tc.m)
+		s, f := m.Success(), m.Failure()
+		if e := relErr(s, bs); e > 1e-11 {
+			t.Errorf("%+v: success %g, reference %s (rel. error %g)", m, s, bs.Text('g', 12), e)
+		}
+		if e := relErr(f, bf); e > 1e-11 {
+			t.Errorf("%+v: failure %g, reference %s (rel. error %g)", m, f, bf.Text('g', 12), e)
+		}
+	}
+}
+
+func TestDesignAnalytic(t *testing.T) {
+	d := DesignModel{W: 4, T: 3, K: 4, M: 1000, Pb: 0.1, Retries: 2, Pf: 0.1, Rules: 3}
+	want := math.Pow(0.9, 4) + 4*math.Pow(0.9, 3)*0.1
+	if got := d.Success(); math.Abs(got-want) > 1e-15 {
+		t.Errorf("success %v, want %v", got, want)
+	}
+	if got := d.Failure(); math.Abs(got-(1-want)) > 1e-15 {
+		t.Errorf("failure %v, want %v", got, 1-want)
+	}
+	if got, want := d.Coverage(), math.Pow(1-1e-3, 4); math.Abs(got-want) > 1e-15 {
+		t.Errorf("coverage %v, want %v", got, want)
+	}
+	if got := d.AllRules(); got != d.Success() {
+		t.Errorf("all rules %v, want the one-rule probability %v", got, d.Success())
+	}
+	p := PaperModel{W: 4, T: 3, K: 4, M: 1000, Pe: 1e-4, Rules: 3}
+	if got, want := p.AllRules(), math.Pow(p.Success(), 3); math.Abs(got-want) > 1e-14 {
+		t.Errorf("paper all rules %v, want %v", got, want)
+	}
+}
+
+func TestWilsonKnownAnswers(t *testing.T) {
+	tests := []struct {
+		k, n     int
+		lo, hi   float64
+		conf, ep float64
+	}{
+		{0, 10, 0, 0.2775, 0.95, 1e-4},
+		{5, 10, 0.2366, 0.7634, 0.95, 1e-4},
+		{81, 263, 0.2553, 0.3662, 0.95, 1e-4},
+	}
+	for _, tc := range tests {
+		lo, hi := Wilson(tc.k, tc.n, tc.conf)
+		if math.Abs(lo-tc.lo) > tc.ep || math.Abs(hi-tc.hi) > tc.ep {
+			t.Errorf("Wilson(%d, %d) = [%.4f, %.4f], want [%.4f, %.4f]", tc.k, tc.n, lo, hi, tc.lo, tc.hi)
+		}
+	}
+}
+
+func TestMonteCarloAgreesWithAnalytic(t *testing.T) {
+	t.Logf("seed %d (set with -seed)", *seedFlag)
+	opts := &MCOptions{Trials: 20000, Seed: *seedFlag, Confidence: 0.999}
+	papers := []PaperModel{
+		{W: 4, T: 4, K: 1, M: 1000, Pe: 1e-4},
+		{W: 4, T: 3, K: 4, M: 1000, Pe: 1e-4, Rules: 3},
+		{W: 5, T: 3, K: 96, M: 100, Pe: 1e-4, Rules: 2},
+		{W: 4, T: 2, K: 1, M: 10_000_000, Pe: 1e-7},
+		{W: 4, T: 4, K: 1, M: 10, Pe: 0},
+	}
+	for _, m := range papers {
+		r, err := m.MonteCarlo(context.Background(), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkIn(t, "paper success", m, m.Success(), r.Success)
+		checkIn(t, "paper all rules", m, m.AllRules(), r.AllRules)
+		checkMean(t, m, m.ExpectedProducers(), r)
+	}
+	designs := []DesignModel{
+		{W: 4, T: 3, K: 4, M: 1000, Pb: 0.1, Retries: 1, Pf: 0.1},
+		{W: 4, T: 4, K: 96, M: 500, Pb: 0.05, Retries: 0, Pf: 0.02, Rules: 5},
+		{W: 6, T: 3, K: 1, M: 10_000_000, Pb: 1e-3, Retries: 2, Pf: 0.3},
+	}
+	for _, m := range designs {
+		r, err := m.MonteCarlo(context.Background(), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkIn(t, "design success", m, m.Success(), r.Success)
+		checkIn(t, "design all rules", m, m.AllRules(), r.AllRules)
+		checkMean(t, m, m.ExpectedProducers(), r)
+	}
+}
+
+func checkIn(t *testing.T, what string, m any, p float64, e Estimate) {
+	t.Helper()
+	if p < e.Low || p > e.High {
+		t.Errorf("%s %+v: analytic %.6g outside Monte Carlo interval [%.6g, %.6g] (%d/%d)", what, m, p, e.Low, e.High, e.Successes, e.Trials)
+	}
+}
+
+func checkMean(t *testing.T, m any, want float64, r MCResult) {
+	t.Helper()
+	if d := math.Abs(r.MeanProducers - want); d > 4*r.MeanProducersSE+1e-9*want {
+		t.Errorf("%+v: mean producers %.6g ± %.3g, analytic %.6g", m, r.MeanProducers, r.MeanProducersSE, want)
+	}
+}
+
+func TestMonteCarloIndependentOfWorkers(t *testing.T) {
+	m := PaperModel{W: 4, T: 3, K: 4, M: 10000, Pe: 2e-5}
+	var got []MCResult
+	for _, w := range []int{1, 3} {
+		r, err := m.MonteCarlo(context.Background(), &MCOptions{Trials: 5000, Seed: 9, Workers: w})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, r)
+	}
+	if got[0] != got[1] {
+		t.Fatalf("1 worker: %+v, 3 workers: %+v", got[0], got[1])
+	}
+}
+
+// TestSkipMatchesShareByShare checks the geometric skip against the
+// definition: testing each of n shares for loss in turn.
+func TestSkipMatchesShareByShare(t *testing.T) {
+	const n, pe, trials = 50, 0.02, 40000
+	rng := rand.New(rand.NewChaCha8([32]byte{byte(*seedFlag)}))
+	l1p := math.Log1p(-pe)
+	var bySkip, byShare int
+	for range trials {
+		if skip(rng, l1p) >= n {
+			bySkip++
+		}
+		lost := false
+		for range n {
+			if rng.Float64() < pe {
+				lost = true
+			}
+		}
+		if !lost {
+			byShare++
+		}
+	}
+	want := math.Pow(1-pe, n)
+	for name, k := range map[string]int{"skip": bySkip, "share by share": byShare} {
+		if lo, hi := Wilson(k, trials, 0.999); want < lo || want > hi {
+			t.Errorf("%s: %d/%d intact, interval [%.4f, %.4f] misses %.4f", name, k, trials, lo, hi, want)
+		}
+	}
+}
+
+func TestModelValidation(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"t > w", PaperModel{W: 3, T: 4, K: 1, M: 1}.Validate(), "need 1 ≤ t ≤ w"},
+		{"pe", PaperModel{W: 3, T: 2, K: 1, M: 1, Pe: 1.5}.Validate(), "p_e = 1.5 is not a probability"},
+		{"nan", PaperModel{W: 3, T: 2, K: 1, M: 1, Pe: math.NaN()}.Validate(), "not a probability"},
+		{"k", PaperModel{W: 3, T: 2, K: 0, M: 1}.Validate(), "window k = 0"},
+		{"m", DesignModel{W: 3, T: 2, K: 1, M: 0}.Validate(), "M = 0"},
+		{"retries", DesignModel{W: 3, T: 2, K: 1, M: 1, Retries: -1}.Validate(), "-1 retries"},
+		{"pf", DesignModel{W: 3, T: 2, K: 1, M: 1, Pf: -0.1}.Validate(), "p_f = -0.1"},
+	}
+	for _, tc := range tests {
+		if tc.err == nil || !strings.HasPrefix(tc.err.Error(), "sim: ") || !strings.Contains(tc.err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want one containing %q", tc.name, tc.err, tc.want)
+		}
+	}
+	if _, err := (PaperModel{W: 3, T: 2, K: 1, M: 1}).MonteCarlo(context.Background(), &MCOptions{Confidence: 2}); err == nil {
+		t.Error("confidence 2 accepted")
+	}
+}
