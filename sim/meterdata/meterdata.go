@@ -11,18 +11,18 @@
 //
 // optionally followed by the ground-truth columns of synthetic data:
 //
-//	meter,start,wh,active_occupants,occupied,appliances
+//		meter,start,wh,active_occupants,occupied,appliances
 //
-//   - meter: the meter's id, 1–64 characters, no control characters, not
-//     starting with '#'.
-//   - start: the instant the interval begins, RFC 3339 with a zone, e.g.
-//     2026-01-05T00:15:00Z or 2026-01-05T05:45:00+05:30.
-//   - wh: the energy of the interval in whole watt-hours, signed (export to
-//     the grid is negative), at most 10^12 in magnitude.
-//   - active_occupants: residents at home and awake, 0–64.
-//   - occupied: true or false.
-//   - appliances: the appliances that ran, names joined by '+' (empty if
-//     none), e.g. fridge+tv.
+//	  - meter: the meter's id, 1–64 characters, no control characters, not
+//	    starting with '#'.
+//	  - start: the instant the interval begins, RFC 3339 with a zone, e.g.
+//	    2026-01-05T00:15:00Z or 2026-01-05T05:45:00+05:30.
+//	  - wh: the energy of the interval in whole watt-hours, signed (export to
+//	    the grid is negative), at most 10^12 in magnitude.
+//	  - active_occupants: residents at home and awake, 0–64.
+//	  - occupied: true or false.
+//	  - appliances: the appliances that ran, names joined by '+' (empty if
+//	    none), e.g. fridge+tv.
 //
 // Rows need not be sorted; the interval length is not stored (it is the
 // data set's, e.g. 15 minutes).
