@@ -1,10 +1,10 @@
 package sharing
 
 import (
+	"encoding/binary"
 	"fmt"
-	"strconv"
-	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // Recoverer recovers secrets from shares held at one fixed, ordered set of
@@ -55,11 +55,7 @@ func (r *Recoverer) Recover(ys []Element) (Element, error) {
 	if len(ys) != len(r.lambda) {
 		return Element{}, fmt.Errorf("%w: %d shares for a recoverer of %d", ErrLength, len(ys), len(r.lambda))
 	}
-	var acc uint64
-	for i, y := range ys {
-		acc = addmod(acc, mulmod(r.lambda[i], y.v))
-	}
-	return Element{acc}, nil
+	return Element{dot(r.lambda, ys)}, nil
 }
 
 // RecoverVec recovers a vector secret component-wise: dst[k] is recovered
@@ -84,19 +80,23 @@ func (r *Recoverer) RecoverVec(dst []Element, ys [][]Element) error {
 }
 
 // Combiner recovers secrets from shares at any x-coordinate sets, caching a
-// Recoverer per ordered set. The zero value is ready to use; it is safe for
-// concurrent use.
+// Recoverer per ordered set (and, for RobustRecover, a checker per set and
+// threshold). The zero value is ready to use; it is safe for concurrent use.
+// The caches grow with the number of distinct sets seen, which for a
+// consumer is bounded by the subsets of its nodes.
 type Combiner struct {
 	mu       sync.RWMutex
 	cache    map[string]*Recoverer
 	checkers map[string]*checker
+	last     atomic.Pointer[Recoverer] // most recently used, checked first
 }
 
 // Recoverer returns the cached Recoverer for xs, building it on first use.
 func (c *Combiner) Recoverer(xs []Element) (*Recoverer, error) {
-	key := xsKey(xs)
+	var kb [8 * 16]byte
+	key := appendXsKey(kb[:0], xs)
 	c.mu.RLock()
-	r := c.cache[key]
+	r := c.cache[string(key)] // no allocation: the compiler looks up without copying
 	c.mu.RUnlock()
 	if r != nil {
 		return r, nil
@@ -109,7 +109,7 @@ func (c *Combiner) Recoverer(xs []Element) (*Recoverer, error) {
 	if c.cache == nil {
 		c.cache = make(map[string]*Recoverer)
 	}
-	c.cache[key] = r
+	c.cache[string(key)] = r
 	c.mu.Unlock()
 	return r, nil
 }
@@ -123,24 +123,52 @@ func (c *Combiner) Recover(shares []Share, t int) (Element, error) {
 	if len(shares) < t {
 		return Element{}, fmt.Errorf("%w: have %d, need t = %d", ErrTooFewShares, len(shares), t)
 	}
-	var xbuf, ybuf [8]Element
-	xs, ys := xbuf[:0], ybuf[:0]
-	for _, s := range shares[:t] {
-		xs = append(xs, s.X)
-		ys = append(ys, s.Y)
+	shares = shares[:t]
+	// A consumer mostly combines shares from the same nodes over and over:
+	// try the last Recoverer before hashing the x-coordinates.
+	r := c.last.Load()
+	if r == nil || !r.matches(shares) {
+		var xbuf [16]Element
+		xs := xbuf[:0]
+		for _, s := range shares {
+			xs = append(xs, s.X)
+		}
+		var err error
+		if r, err = c.Recoverer(xs); err != nil {
+			return Element{}, err
+		}
+		c.last.Store(r)
 	}
-	r, err := c.Recoverer(xs)
-	if err != nil {
-		return Element{}, err
-	}
-	return r.Recover(ys)
+	return Element{r.recoverShares(shares)}, nil
 }
 
-func xsKey(xs []Element) string {
-	var b strings.Builder
-	for _, x := range xs {
-		b.WriteString(strconv.FormatUint(x.v, 36))
-		b.WriteByte(',')
+// matches reports whether shares are held at r's x-coordinates, in order.
+func (r *Recoverer) matches(shares []Share) bool {
+	if len(shares) != len(r.xs) {
+		return false
 	}
-	return b.String()
+	for i, x := range r.xs {
+		if shares[i].X != x {
+			return false
+		}
+	}
+	return true
+}
+
+// recoverShares is Recover for shares known to match r.
+func (r *Recoverer) recoverShares(shares []Share) uint64 {
+	shares = shares[:len(r.lambda)]
+	var acc uint64
+	for i, l := range r.lambda {
+		acc = addmod(acc, mulmod(l, shares[i].Y.v))
+	}
+	return acc
+}
+
+// appendXsKey appends the cache key of the ordered set xs.
+func appendXsKey(b []byte, xs []Element) []byte {
+	for _, x := range xs {
+		b = binary.LittleEndian.AppendUint64(b, x.v)
+	}
+	return b
 }

@@ -1,6 +1,9 @@
 package sharing
 
-import "fmt"
+import (
+	"encoding/binary"
+	"fmt"
+)
 
 // RobustResult is the outcome of [Combiner.RobustRecover].
 type RobustResult struct {
@@ -251,9 +254,11 @@ func (ck *checker) correct(ys []Element, component int) ([]bool, []uint64, error
 
 // checker returns the cached checker for (xs, t), building it on first use.
 func (c *Combiner) checker(xs []Element, t int) (*checker, error) {
-	key := xsKey(xs) + "t" + fmt.Sprint(t)
+	var kb [8 * 17]byte
+	key := binary.LittleEndian.AppendUint64(kb[:0], uint64(t))
+	key = appendXsKey(key, xs)
 	c.mu.RLock()
-	ck := c.checkers[key]
+	ck := c.checkers[string(key)]
 	c.mu.RUnlock()
 	if ck != nil {
 		return ck, nil
@@ -266,7 +271,7 @@ func (c *Combiner) checker(xs []Element, t int) (*checker, error) {
 	if c.checkers == nil {
 		c.checkers = make(map[string]*checker)
 	}
-	c.checkers[key] = ck
+	c.checkers[string(key)] = ck
 	c.mu.Unlock()
 	return ck, nil
 }

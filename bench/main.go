@@ -1,0 +1,40 @@
+// Command bench prints one table comparing package sharing with peer
+// Shamir implementations — HashiCorp Vault's shamir (GF(2^8), byte-wise),
+// Cloudflare CIRCL's secretsharing (Ristretto255 scalars) and a plain
+// math/big implementation over the same field — on the same work: one 64-bit
+// reading, w = 4/t = 4 and w = 5/t = 3. Every figure is measured in this
+// process with testing.Benchmark; each row is run -count times and the
+// fastest run is kept, to damp noise from other load on the machine.
+//
+//	cd bench && go run .                 # the table
+//	cd bench && go run . -benchtime 1s -count 5
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+)
+
+func main() {
+	testing.Init()
+	benchtime := flag.Duration("benchtime", 300*time.Millisecond, "target running time of each measurement")
+	count := flag.Int("count", 3, "measurements per row; the fastest is reported")
+	flag.Parse()
+	if err := flag.Set("test.benchtime", benchtime.String()); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(2)
+	}
+	if *count < 1 {
+		fmt.Fprintln(os.Stderr, "bench: -count must be at least 1")
+		os.Exit(2)
+	}
+	groups, err := buildGroups()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+	printTable(os.Stdout, measure(groups, *count))
+}
