@@ -1,0 +1,95 @@
+package sim
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/ppnet/ppnet/sharing"
+	"github.com/ppnet/ppnet/sim/household"
+)
+
+func TestScaleSmall(t *testing.T) {
+	tests := []ScaleConfig{
+		{Producers: 700, PPNs: 4, Threshold: 3, Rules: 3, Rounds: 8, Workers: 2},
+		{Producers: 300, PPNs: 5, Threshold: 2, Rules: 1, Rounds: 4, Workers: 3},
+		{Producers: 10, PPNs: 1, Threshold: 1, Rules: 10, Rounds: 2, Workers: 1},
+	}
+	for _, cfg := range tests {
+		cfg.Seed = *seedFlag
+		var calls int
+		cfg.Progress = func(int) { calls++ }
+		rep, err := Scale(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantSubsets := binom(cfg.PPNs, cfg.Threshold)
+		if rep.Subsets != wantSubsets || rep.Aggregates != cfg.Rules*cfg.Rounds {
+			t.Errorf("%+v: %d subsets × %d aggregates, want %d × %d", cfg, rep.Subsets, rep.Aggregates, wantSubsets, cfg.Rules*cfg.Rounds)
+		}
+		if got := rep.Stages[2].Items; got != int64(cfg.Producers*cfg.Rounds*cfg.PPNs) {
+			t.Errorf("accumulated %d shares, want %d", got, cfg.Producers*cfg.Rounds*cfg.PPNs)
+		}
+		if rep.EnergyWh == 0 || calls == 0 {
+			t.Errorf("energy %d Wh, %d progress calls", rep.EnergyWh, calls)
+		}
+	}
+}
+
+func binom(n, k int) int {
+	r := 1
+	for i := range k {
+		r = r * (n - i) / (i + 1)
+	}
+	return r
+}
+
+func TestForSubsets(t *testing.T) {
+	var got [][]int
+	forSubsets(4, 2, func(s []int) bool { got = append(got, slices.Clone(s)); return true })
+	want := [][]int{{0, 1}, {0, 2}, {0, 3}, {1, 2}, {1, 3}, {2, 3}}
+	if !slices.EqualFunc(got, want, slices.Equal) {
+		t.Fatalf("got %v", got)
+	}
+}
+
+func TestScaleRefuses(t *testing.T) {
+	for _, cfg := range []ScaleConfig{
+		{Producers: -1},
+		{PPNs: 3, Threshold: 4},
+		{Producers: 2, Rules: 3},
+	} {
+		if _, err := Scale(context.Background(), cfg); err == nil {
+			t.Errorf("%+v accepted", cfg)
+		}
+	}
+}
+
+// TestScaleDetectsCorruption checks that the exactness check can fail: a
+// PPN accumulator changed by one is reported.
+func TestScaleDetectsCorruption(t *testing.T) {
+	cfg := ScaleConfig{Producers: 50, PPNs: 3, Threshold: 2, Rules: 2, Rounds: 4, Workers: 1}
+	if err := cfg.fill(); err != nil {
+		t.Fatal(err)
+	}
+	pop, err := household.NewPopulation(nil, *seedFlag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	xs := []sharing.Element{sharing.NewElement(1), sharing.NewElement(2), sharing.NewElement(3)}
+	w, err := newScaleWorker(&cfg, pop, xs, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.batch(0, cfg.Producers); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := merge(&cfg, []*scaleWorker{w}, xs); err != nil {
+		t.Fatalf("intact run: %v", err)
+	}
+	w.acc[len(w.acc)-1] = w.acc[len(w.acc)-1].Add(sharing.NewElement(1)) // PPN 3, rule 1, round 3
+	if _, err := merge(&cfg, []*scaleWorker{w}, xs); err == nil || !strings.Contains(err.Error(), "rule 1 round 3") {
+		t.Fatalf("corrupted accumulator: error %v", err)
+	}
+}
