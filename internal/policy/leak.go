@@ -1,0 +1,376 @@
+package policy
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+
+	"github.com/ppnet/ppnet/sharing"
+)
+
+// nf is the number of random linear fingerprints per candidate; a nonzero
+// reduced vector passes the screen with probability q^−nf ≈ 2^−122.
+const nf = 2
+
+type fpv [nf]elt
+
+func (a fpv) sub(b fpv) fpv {
+	for i := range a {
+		a[i] = a[i].Sub(b[i])
+	}
+	return a
+}
+
+func (a fpv) add(b fpv) fpv {
+	for i := range a {
+		a[i] = a[i].Add(b[i])
+	}
+	return a
+}
+
+func (a fpv) neg() fpv {
+	for i := range a {
+		a[i] = a[i].Neg()
+	}
+	return a
+}
+
+func (a fpv) zero() bool { return a == fpv{} }
+
+// ppGroup is the producer atoms covered by the same per-producer rules; a
+// single producer of such an atom can be isolated over exactly the time
+// sets in the span W of those rules' windows.
+type ppGroup struct {
+	rules  []int // coalition rule indices (per-producer)
+	atoms  []int
+	rows   []release // window rows of the span, atom unused
+	ech    *echelon  // span W over time atoms
+	prefix []fpv
+}
+
+// search is the leak search for one coalition.
+type search struct {
+	p       *Policy
+	members []int
+	opts    Options
+	rng     *rand.ChaCha8
+	rep     *Report
+
+	s       *structure
+	rels    []release
+	ech     *echelon
+	tracked *echelon
+	prefix  []fpv // (B+1) per producer atom
+	groups  []*ppGroup
+}
+
+func (sr *search) randElt() elt { return sharing.NewElement(sr.rng.Uint64()) }
+
+func (sr *search) run(rules []int) {
+	sr.s = build(sr.p, rules)
+	A, B := len(sr.s.prods), len(sr.s.times)
+	st := &sr.rep.Stats
+	st.MaxProducerAtoms = max(st.MaxProducerAtoms, A)
+	st.MaxTimeAtoms = max(st.MaxTimeAtoms, B)
+	if A == 0 || B == 0 {
+		return
+	}
+	sr.rels = sr.s.releases(sr.p)
+	sr.ech = newEchelon(A*B, false)
+	for _, r := range sr.rels {
+		sr.ech.add(sr.s.cells(r))
+	}
+	sr.ech.finish()
+	st.Releases = max(st.Releases, len(sr.rels))
+	st.Rank = max(st.Rank, sr.ech.rank())
+
+	rho := make([]elt, A*B*nf)
+	for i := range rho {
+		rho[i] = sr.randElt()
+	}
+	fp := sr.ech.fingerprints(rho, nf)
+	sr.prefix = make([]fpv, A*(B+1))
+	for a := 0; a < A; a++ {
+		for b := 0; b < B; b++ {
+			var cell fpv
+			copy(cell[:], fp[(a*B+b)*nf:])
+			sr.prefix[a*(B+1)+b+1] = sr.prefix[a*(B+1)+b].add(cell)
+		}
+	}
+	sr.buildGroups()
+	sr.scan()
+}
+
+// buildGroups computes, per set of per-producer rules, the span of their
+// windows over the time atoms, with fingerprints as for the main span.
+func (sr *search) buildGroups() {
+	B := len(sr.s.times)
+	byKey := map[string]*ppGroup{}
+	for a, pa := range sr.s.prods {
+		var pp []int
+		for _, i := range pa.rules {
+			if sr.p.Rules[sr.s.rules[i]].Kind == PerProducer {
+				pp = append(pp, i)
+			}
+		}
+		if len(pp) == 0 {
+			continue
+		}
+		key := fmt.Sprint(pp)
+		g := byKey[key]
+		if g == nil {
+			g = &ppGroup{rules: pp, ech: newEchelon(B, false)}
+			for _, i := range pp {
+				for j, w := range sr.s.windows[i] {
+					if w != nil {
+						g.rows = append(g.rows, release{rule: i, window: j, atom: -1})
+						g.ech.add(timeVec(w))
+					}
+				}
+			}
+			g.ech.finish()
+			rho := make([]elt, B*nf)
+			for i := range rho {
+				rho[i] = sr.randElt()
+			}
+			fp := g.ech.fingerprints(rho, nf)
+			g.prefix = make([]fpv, B+1)
+			for b := 0; b < B; b++ {
+				var cell fpv
+				copy(cell[:], fp[b*nf:])
+				g.prefix[b+1] = g.prefix[b].add(cell)
+			}
+			byKey[key] = g
+			sr.groups = append(sr.groups, g)
+		}
+		g.atoms = append(g.atoms, a)
+	}
+}
+
+func timeVec(atoms []int) sparse {
+	v := sparse{idx: make([]int32, len(atoms)), val: make([]elt, len(atoms))}
+	for k, b := range atoms {
+		v.idx[k] = int32(b)
+		v.val[k] = one
+	}
+	slices.Sort(v.idx)
+	return v
+}
+
+// sizeLimit is the largest |S| such that a total of |S| producers over a
+// time set of this extent is forbidden for every coalition member, or 0.
+func (sr *search) sizeLimit(extent int) int {
+	limit := math.MaxInt
+	for _, c := range sr.members {
+		g := sr.p.Consumers[c].Grant
+		if extent < g.MinWindow {
+			continue
+		}
+		if g.PerProducer {
+			return 0
+		}
+		limit = min(limit, g.MinCohort-1)
+	}
+	return limit
+}
+
+// scan tries every run of consecutive time atoms [lo, hi) (in order of
+// first round) against the producer candidates, stopping at the first leak.
+func (sr *search) scan() {
+	B := len(sr.s.times)
+	for lo := 0; lo < B; lo++ {
+		last := -1
+		for hi := lo + 1; hi <= B; hi++ {
+			last = max(last, sr.s.times[hi-1].last)
+			limit := sr.sizeLimit(last - sr.s.times[lo].first + 1)
+			if limit == 0 {
+				continue
+			}
+			if sr.tryRun(lo, hi, limit) {
+				return
+			}
+		}
+	}
+}
+
+func (sr *search) diff(a, lo, hi int) fpv {
+	B := len(sr.s.times)
+	return sr.prefix[a*(B+1)+hi].sub(sr.prefix[a*(B+1)+lo])
+}
+
+func (sr *search) size(atoms []int) int {
+	n := 0
+	for _, a := range atoms {
+		n += len(sr.s.prods[a].members)
+	}
+	return n
+}
+
+// tryRun tests the candidates for time set [lo, hi); true if a leak was
+// recorded.
+func (sr *search) tryRun(lo, hi, limit int) bool {
+	st := &sr.rep.Stats
+	A := len(sr.s.prods)
+	d := make([]fpv, A)
+	for a := range d {
+		d[a] = sr.diff(a, lo, hi)
+		st.Candidates++
+		if d[a].zero() && len(sr.s.prods[a].members) <= limit && sr.atomLeak([]int{a}, lo, hi) {
+			return true
+		}
+	}
+	for _, g := range sr.groups {
+		st.Candidates++
+		if g.prefix[hi].sub(g.prefix[lo]).zero() && sr.ppLeak(g, lo, hi) {
+			return true
+		}
+	}
+	for i, atoms := range sr.s.ruleAtoms {
+		n := len(sr.p.Rules[sr.s.rules[i]].Producers)
+		if len(atoms) < 2 || n > limit {
+			continue
+		}
+		var sum fpv
+		for _, a := range atoms {
+			sum = sum.add(d[a])
+		}
+		st.Candidates++
+		if sum.zero() && sr.atomLeak(atoms, lo, hi) {
+			return true
+		}
+	}
+	return sr.opts.MaxUnion >= 2 && sr.unions(d, lo, hi, limit)
+}
+
+// unions searches unions of 2..MaxUnion producer atoms, none derivable on
+// its own, of total size ≤ limit, whose fingerprints sum to zero; the last
+// atom is found by hashing.
+func (sr *search) unions(d []fpv, lo, hi, limit int) bool {
+	var cand []int
+	byFP := map[fpv][]int{}
+	for a := range d {
+		if !d[a].zero() && len(sr.s.prods[a].members) < limit {
+			byFP[d[a]] = append(byFP[d[a]], len(cand))
+			cand = append(cand, a)
+		}
+	}
+	if len(cand) < 2 {
+		return false
+	}
+	chosen := make([]int, 0, sr.opts.MaxUnion)
+	var dfs func(next int, sum fpv, size int) bool
+	dfs = func(next int, sum fpv, size int) bool {
+		if len(chosen) >= 1 {
+			for _, pos := range byFP[sum.neg()] {
+				a := cand[pos]
+				sr.rep.Stats.Candidates++
+				if pos >= next && size+len(sr.s.prods[a].members) <= limit {
+					if sr.atomLeak(append(slices.Clone(chosen), a), lo, hi) {
+						return true
+					}
+				}
+			}
+		}
+		if len(chosen)+1 >= sr.opts.MaxUnion {
+			return false
+		}
+		for pos := next; pos < len(cand); pos++ {
+			a := cand[pos]
+			n := size + len(sr.s.prods[a].members)
+			if n >= limit {
+				continue
+			}
+			chosen = append(chosen, a)
+			found := dfs(pos+1, sum.add(d[a]), n)
+			chosen = chosen[:len(chosen)-1]
+			if found {
+				return true
+			}
+		}
+		return false
+	}
+	return dfs(0, fpv{}, 0)
+}
+
+// atomLeak verifies exactly that 1_S ⊗ 1_T, S the union of atoms and T the
+// time atoms [lo, hi), is derivable, and records the leak.
+func (sr *search) atomLeak(atoms []int, lo, hi int) bool {
+	slices.Sort(atoms)
+	tgt := sr.s.target(atoms, lo, hi)
+	if rem, _ := sr.ech.reduce(tgt); len(rem.idx) != 0 {
+		return false // fingerprint collision: not derivable
+	}
+	var prods []int
+	for _, a := range atoms {
+		prods = append(prods, sr.s.prods[a].members...)
+	}
+	slices.Sort(prods)
+	terms, ok := sr.certifyAtoms(tgt)
+	sr.record(prods, lo, hi, terms, ok)
+	return true
+}
+
+// ppLeak verifies exactly that one producer of group g can be isolated
+// over [lo, hi) from its own per-producer values, and records the leak.
+func (sr *search) ppLeak(g *ppGroup, lo, hi int) bool {
+	tv := sparse{}
+	for b := lo; b < hi; b++ {
+		tv.idx = append(tv.idx, int32(b))
+		tv.val = append(tv.val, one)
+	}
+	if rem, _ := g.ech.reduce(tv); len(rem.idx) != 0 {
+		return false
+	}
+	pr := sr.s.prods[g.atoms[0]].members[0]
+	terms, ok := sr.certifyPP(g, pr, tv)
+	sr.record([]int{pr}, lo, hi, terms, ok)
+	return true
+}
+
+func (sr *search) roundsOf(lo, hi int) []int {
+	var rs []int
+	for b := lo; b < hi; b++ {
+		rs = append(rs, sr.s.times[b].rounds...)
+	}
+	slices.Sort(rs)
+	return rs
+}
+
+func (sr *search) record(prods []int, lo, hi int, terms []Term, verified bool) {
+	rounds := sr.roundsOf(lo, hi)
+	ext := rounds[len(rounds)-1] - rounds[0] + 1
+	l := Leak{ProducerCount: len(prods), Rounds: spans(rounds), Extent: ext, Combination: terms, Verified: verified}
+	for _, c := range sr.members {
+		cons := sr.p.Consumers[c]
+		l.Consumers = append(l.Consumers, cons.ID)
+		g := cons.Grant
+		if ext < g.MinWindow {
+			l.Why = append(l.Why, fmt.Sprintf("%s: the total covers a stretch of %d rounds, shorter than its minimum window %d", cons.ID, ext, g.MinWindow))
+		} else {
+			l.Why = append(l.Why, fmt.Sprintf("%s: the total covers %d producers, fewer than its minimum cohort %d, and it holds no per-producer grant", cons.ID, len(prods), g.MinCohort))
+		}
+	}
+	l.Producers = sr.ids(prods)
+	sr.rep.Leaks = append(sr.rep.Leaks, l)
+}
+
+// ids lists up to 20 producer ids.
+func (sr *search) ids(prods []int) []string {
+	var out []string
+	for _, i := range prods[:min(len(prods), 20)] {
+		out = append(out, sr.p.Producers[i].ID)
+	}
+	return out
+}
+
+// String summarises a leak in one line, for logs and error messages.
+func (l Leak) String() string {
+	var parts []string
+	for _, t := range l.Combination {
+		parts = append(parts, fmt.Sprintf("%s·%s[w%d]", t.Coefficient, t.Rule, t.Window))
+	}
+	return fmt.Sprintf("consumers %v can derive the total of %d producers %v over rounds %v as %s",
+		l.Consumers, l.ProducerCount, l.Producers, l.Rounds, strings.Join(parts, " + "))
+}
