@@ -3,8 +3,9 @@
 // Cloudflare CIRCL's secretsharing (Ristretto255 scalars) and a plain
 // math/big implementation over the same field — on the same work: one 64-bit
 // reading, w = 4/t = 4 and w = 5/t = 3. Every figure is measured in this
-// process with testing.Benchmark; each row is run -count times and the
-// fastest run is kept, to damp noise from other load on the machine.
+// process with testing.Benchmark; the rows of an operation are run
+// round-robin -count times and each row's fastest run is kept, to damp noise
+// from other load on the machine.
 //
 //	cd bench && go run .                 # the table
 //	cd bench && go run . -benchtime 1s -count 5
@@ -20,8 +21,8 @@ import (
 
 func main() {
 	testing.Init()
-	benchtime := flag.Duration("benchtime", 300*time.Millisecond, "target running time of each measurement")
-	count := flag.Int("count", 3, "measurements per row; the fastest is reported")
+	benchtime := flag.Duration("benchtime", 200*time.Millisecond, "target running time of each measurement")
+	count := flag.Int("count", 5, "measurements per row; the fastest is reported")
 	flag.Parse()
 	if err := flag.Set("test.benchtime", benchtime.String()); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)

@@ -22,8 +22,10 @@ type measured struct {
 	res []result
 }
 
-// measure checks every row once, then runs it count times and keeps the
-// fastest run.
+// measure checks every row once, then measures the rows of each group
+// round-robin, count rounds, keeping each row's fastest run: load from
+// elsewhere on the machine then slows peers and ours alike instead of
+// landing on whichever row happened to run at that moment.
 func measure(gs []opGroup, count int) []measured {
 	out := make([]measured, 0, len(gs))
 	for _, g := range gs {
@@ -33,22 +35,23 @@ func measure(gs []opGroup, count int) []measured {
 				fmt.Fprintf(os.Stderr, "bench: %s / %s gives a wrong answer: %v\n", g.op, r.impl, err)
 				os.Exit(1)
 			}
-			per := max(r.per, 1)
-			best := result{row: r, ns: math.Inf(1)}
-			for range count {
+			m.res = append(m.res, result{row: r, ns: math.Inf(1)})
+		}
+		for range count {
+			for i := range m.res {
+				r := &m.res[i]
 				br := testing.Benchmark(func(b *testing.B) { b.ReportAllocs(); r.run(b) })
 				if br.N == 0 {
 					fmt.Fprintf(os.Stderr, "bench: %s / %s failed\n", g.op, r.impl)
 					os.Exit(1)
 				}
-				ns := float64(br.T.Nanoseconds()) / float64(br.N) / float64(per)
-				if ns < best.ns {
-					best.ns, best.allocs = ns, float64(br.MemAllocs)/float64(br.N)
+				ns := float64(br.T.Nanoseconds()) / float64(br.N) / float64(max(r.per, 1))
+				if ns < r.ns {
+					r.ns, r.allocs = ns, float64(br.MemAllocs)/float64(br.N)
 				}
 			}
-			fmt.Fprintf(os.Stderr, "  %-24s %-52s %10.1f ns/%s\n", g.op, r.impl, best.ns, g.unit)
-			m.res = append(m.res, best)
 		}
+		fmt.Fprintf(os.Stderr, "bench: measured %s\n", g.op)
 		out = append(out, m)
 	}
 	return out

@@ -135,12 +135,19 @@ func polyEval(p []uint64, x uint64) uint64 {
 	return acc
 }
 
-// dot returns Σ a[i]·b[i] mod q; len(b) ≥ len(a).
+// dot returns Σ a[i]·b[i] mod q; len(b) ≥ len(a). Products are folded
+// but not reduced (each < 2^62, see fold), so four of them sum without
+// wrapping and one reduction per four terms suffices.
 func dot(a []uint64, b []Element) uint64 {
 	b = b[:len(a)]
 	var acc uint64
-	for i, l := range a {
-		acc = addmod(acc, mulmod(l, b[i].v))
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		s := fold(a[i], b[i].v) + fold(a[i+1], b[i+1].v) + fold(a[i+2], b[i+2].v) + fold(a[i+3], b[i+3].v)
+		acc = addmod(acc, reduce64(s))
+	}
+	for ; i < len(a); i++ {
+		acc = addmod(acc, mulmod(a[i], b[i].v))
 	}
 	return acc
 }

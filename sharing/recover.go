@@ -155,12 +155,19 @@ func (r *Recoverer) matches(shares []Share) bool {
 	return true
 }
 
-// recoverShares is Recover for shares known to match r.
+// recoverShares is Recover for shares known to match r, summed as dot does.
 func (r *Recoverer) recoverShares(shares []Share) uint64 {
-	shares = shares[:len(r.lambda)]
+	l := r.lambda
+	shares = shares[:len(l)]
 	var acc uint64
-	for i, l := range r.lambda {
-		acc = addmod(acc, mulmod(l, shares[i].Y.v))
+	i := 0
+	for ; i+4 <= len(l); i += 4 {
+		s := fold(l[i], shares[i].Y.v) + fold(l[i+1], shares[i+1].Y.v) +
+			fold(l[i+2], shares[i+2].Y.v) + fold(l[i+3], shares[i+3].Y.v)
+		acc = addmod(acc, reduce64(s))
+	}
+	for ; i < len(l); i++ {
+		acc = addmod(acc, mulmod(l[i], shares[i].Y.v))
 	}
 	return acc
 }
