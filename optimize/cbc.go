@@ -63,6 +63,9 @@ func SolveILP(ctx context.Context, in *Instance, opt *ILPOptions) (*Result, *CBC
 	if err != nil {
 		return nil, nil, err
 	}
+	if _, err := exec.LookPath(o.CBC); err != nil {
+		return nil, nil, fmt.Errorf("%w: CBC not found (%v); install COIN-OR CBC with bash scripts/setup.sh (apt-get install coinor-cbc) or give its path", ErrSolver, err)
+	}
 	dir := o.Dir
 	if dir == "" {
 		if dir, err = os.MkdirTemp("", "minppn-"); err != nil {
@@ -84,9 +87,6 @@ func SolveILP(ctx context.Context, in *Instance, opt *ILPOptions) (*Result, *CBC
 	var log bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Run(); err != nil {
-		if errors.Is(err, exec.ErrNotFound) {
-			return nil, nil, fmt.Errorf("%w: %s not found; install COIN-OR CBC (bash scripts/setup.sh, or apt-get install coinor-cbc)", ErrSolver, o.CBC)
-		}
 		return nil, nil, fmt.Errorf("%w: %s: %v\n%s", ErrSolver, o.CBC, err, tail(log.String(), 20))
 	}
 	rep, err := parseCBC(log.String(), solPath)
@@ -128,7 +128,8 @@ func parseCBC(log, solPath string) (*CBCReport, error) {
 			rep.Status = "optimal"
 		case strings.HasPrefix(line, "Result - Stopped on time"):
 			rep.Status = "stopped"
-		case strings.HasPrefix(line, "Result - Problem proven infeasible"), strings.HasPrefix(line, "Result - Linear relaxation infeasible"):
+		case strings.HasPrefix(line, "Result - Problem proven infeasible"), strings.HasPrefix(line, "Result - Linear relaxation infeasible"),
+			strings.HasPrefix(line, "Problem is infeasible"):
 			rep.Status = "infeasible"
 		case ok && key == "Objective value":
 			rep.Objective = parseFloat(val)

@@ -1,0 +1,157 @@
+package optimize
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseCBC(t *testing.T) {
+	tests := []struct {
+		name      string
+		status    string
+		objective float64 // NaN: no incumbent
+		bound     float64
+		values    int
+	}{
+		{"optimal", "optimal", 6, 6, 1},
+		{"stopped", "stopped", math.NaN(), 54, 0},
+		{"infeasible", "infeasible", math.NaN(), math.NaN(), 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			log, err := os.ReadFile(filepath.Join("testdata", "cbc-"+tt.name+".log"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep, err := parseCBC(string(log), filepath.Join("testdata", "cbc-"+tt.name+".sol"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			same := func(a, b float64) bool { return a == b || math.IsNaN(a) && math.IsNaN(b) }
+			if rep.Status != tt.status || !same(rep.Objective, tt.objective) || !same(rep.Bound, tt.bound) {
+				t.Errorf("got status %q objective %v bound %v, want %q %v %v", rep.Status, rep.Objective, rep.Bound, tt.status, tt.objective, tt.bound)
+			}
+			if (len(rep.Values) > 0) != (tt.values > 0) {
+				t.Errorf("%d values parsed", len(rep.Values))
+			}
+		})
+	}
+	if _, err := parseCBC("Welcome to the CBC MILP Solver\n", "/nonexistent"); err == nil {
+		t.Error("a log without a result line parsed without error")
+	}
+}
+
+// TestWriteLPScaled checks that capacity rows are normalised by L: every
+// coefficient of y in a cap row is M_c/L ≤ 1.
+func TestWriteLPScaled(t *testing.T) {
+	in, err := Generate(GenOptions{Producers: 100000, Consumers: 5, Seed: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []Model{ModelReduced, ModelFull} {
+		if m == ModelFull {
+			in, _ = Generate(GenOptions{Producers: 200, Consumers: 5, Seed: 2})
+		}
+		var buf bytes.Buffer
+		if err := WriteLP(&buf, in, &LPOptions{Model: m, MaxPPNs: 6}); err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(&buf)
+		inCap, caps := false, 0
+		for sc.Scan() {
+			line := sc.Text()
+			if strings.HasPrefix(line, " cap") {
+				inCap, caps = true, caps+1
+			} else if !strings.HasPrefix(line, "  ") {
+				inCap = false
+			}
+			if !inCap {
+				continue
+			}
+			for _, f := range strings.Fields(line) {
+				if v, err := strconv.ParseFloat(f, 64); err == nil && v > 1 {
+					t.Fatalf("%s: capacity coefficient %v > 1 in %q", m, v, line)
+				}
+			}
+		}
+		if caps != 6 {
+			t.Errorf("%s: %d capacity rows, want 6 (MaxPPNs)", m, caps)
+		}
+	}
+	if err := WriteLP(&bytes.Buffer{}, in, &LPOptions{Model: "dense"}); err == nil {
+		t.Error("unknown model accepted")
+	}
+}
+
+// TestSolveILP runs the real CBC on small instances and compares its
+// optimum with the exact search (or brute force for per-PPN capacities).
+func TestSolveILP(t *testing.T) {
+	ctx := context.Background()
+	paper, err := Generate(GenOptions{Producers: 100, Consumers: 10, Seed: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hard, err := Generate(GenOptions{Family: FamilyHard, Producers: 200, Consumers: 8, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		in    *Instance
+		model Model
+	}{
+		{"tiny reduced", readTestInstance(t, "tiny.json"), ModelReduced},
+		{"tiny full", readTestInstance(t, "tiny.json"), ModelFull},
+		{"capacities reduced", readTestInstance(t, "capacities.json"), ModelReduced},
+		{"paper reduced", paper, ModelReduced},
+		{"paper full", paper, ModelFull},
+		{"hard reduced", hard, ModelReduced},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, rep, err := SolveILP(ctx, tt.in, &ILPOptions{Model: tt.model, TimeLimit: 5 * time.Second, Dir: t.TempDir()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var opt int
+			if tt.in.Uniform() {
+				e, err := Exact(ctx, tt.in, &ExactOptions{TimeLimit: 10 * time.Second})
+				if err != nil || !e.Optimal {
+					t.Fatalf("exact: %v (optimal %v)", err, e != nil && e.Optimal)
+				}
+				opt = len(e.Active)
+			} else {
+				opt = bruteForce(tt.in)
+			}
+			t.Logf("CBC %s: status %s objective %v bound %v; plan %d PPNs, optimum %d", tt.model, rep.Status, rep.Objective, rep.Bound, r.NumActive(), opt)
+			if r.LowerBound > opt {
+				t.Fatalf("bound %d above the optimum %d", r.LowerBound, opt)
+			}
+			if r.Consumers != nil && r.NumActive() < opt {
+				t.Fatalf("plan with %d PPNs below the optimum %d", r.NumActive(), opt)
+			}
+			if rep.Status == "optimal" && (!r.Optimal || r.NumActive() != opt) {
+				t.Fatalf("CBC optimal with %d PPNs (Optimal=%v), optimum %d", r.NumActive(), r.Optimal, opt)
+			}
+			if tt.model == ModelReduced && rep.Status != "optimal" {
+				t.Errorf("reduced model not solved to optimality in 5 s on a small instance: %s", rep.Status)
+			}
+		})
+	}
+}
+
+func TestSolveILPMissingSolver(t *testing.T) {
+	in := readTestInstance(t, "tiny.json")
+	_, _, err := SolveILP(context.Background(), in, &ILPOptions{CBC: filepath.Join(t.TempDir(), "no-cbc"), Dir: t.TempDir()})
+	if err == nil || !strings.Contains(err.Error(), "scripts/setup.sh") {
+		t.Fatalf("error %v, want one naming the install step", err)
+	}
+}
