@@ -69,10 +69,10 @@ func (s *Schedule) Compute(u Usage) (Charges, error) {
 	if rem := u.SanctionedLoadW % 1000; rem != 0 {
 		if s.FixedCharge.PartKW == "ceil" {
 			kw++
-			kwText = fmt.Sprintf("%d kW (%s kW sanctioned, part kW charged whole)", kw, milli(u.SanctionedLoadW))
+			kwText = fmt.Sprintf("%d kW (of %s)", kw, Milli(u.SanctionedLoadW))
 			fixed = kw * s.FixedCharge.PaisePerKWMonth
 		} else {
-			kwText = milli(u.SanctionedLoadW) + " kW"
+			kwText = Milli(u.SanctionedLoadW) + " kW"
 			fixed = divRound(big.NewInt(u.SanctionedLoadW*s.FixedCharge.PaisePerKWMonth), big.NewInt(1000))
 		}
 	}
@@ -98,7 +98,7 @@ func (s *Schedule) Compute(u Usage) (Charges, error) {
 		}
 		amt := whCharge(inSlab, sl.PaisePerKWh)
 		energy += amt
-		add(Line{Kind: KindEnergy, Label: label, Quantity: milli(inSlab) + " kWh", RatePaise: sl.PaisePerKWh, AmountPaise: amt}, BaseEnergy)
+		add(Line{Kind: KindEnergy, Label: label, Quantity: Milli(inSlab) + " kWh", RatePaise: sl.PaisePerKWh, AmountPaise: amt}, BaseEnergy)
 	}
 
 	for _, b := range s.TimeOfUse {
@@ -112,11 +112,11 @@ func (s *Schedule) Compute(u Usage) (Charges, error) {
 		den := new(big.Int).Mul(big.NewInt(u.Wh), big.NewInt(10000))
 		amt := divRound(num, den)
 		add(Line{Kind: KindToU, Label: fmt.Sprintf("Time-of-use %s (%s) %s", b.Name, b.Hours, pct(b.MultiplierBP)),
-			Quantity: milli(wb) + " kWh", AmountPaise: amt}, BaseToU)
+			Quantity: Milli(wb) + " kWh", AmountPaise: amt}, BaseToU)
 	}
 
 	for _, sc := range s.Surcharges {
-		add(Line{Kind: KindSurcharge, Label: sc.Name, Quantity: milli(u.Wh) + " kWh", RatePaise: sc.PaisePerKWh,
+		add(Line{Kind: KindSurcharge, Label: sc.Name, Quantity: Milli(u.Wh) + " kWh", RatePaise: sc.PaisePerKWh,
 			AmountPaise: whCharge(u.Wh, sc.PaisePerKWh)}, BaseSurcharge)
 	}
 
@@ -189,8 +189,8 @@ func divRound(num, den *big.Int) int64 {
 	return q.Int64()
 }
 
-// milli formats a thousandth-unit integer as a decimal, e.g. 1500 → "1.500".
-func milli(v int64) string {
+// Milli formats a thousandth-unit integer as a decimal, e.g. 1500 → "1.500".
+func Milli(v int64) string {
 	sign := ""
 	if v < 0 {
 		sign, v = "-", -v
