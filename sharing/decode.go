@@ -136,10 +136,16 @@ func polyEval(p []uint64, x uint64) uint64 {
 }
 
 // dot returns Σ a[i]·b[i] mod q; len(b) ≥ len(a). Products are folded
-// but not reduced (each < 2^62, see fold), so four of them sum without
-// wrapping and one reduction per four terms suffices.
+// but not reduced (each < 2^62, see fold), so four of them, or a canonical
+// sum plus three, add without wrapping: one reduction per four terms.
 func dot(a []uint64, b []Element) uint64 {
 	b = b[:len(a)]
+	switch len(a) { // straight-line code for the common thresholds
+	case 3:
+		return reduce64(fold(a[0], b[0].v) + fold(a[1], b[1].v) + fold(a[2], b[2].v))
+	case 4:
+		return reduce64(fold(a[0], b[0].v) + fold(a[1], b[1].v) + fold(a[2], b[2].v) + fold(a[3], b[3].v))
+	}
 	var acc uint64
 	i := 0
 	for ; i+4 <= len(a); i += 4 {
@@ -147,9 +153,9 @@ func dot(a []uint64, b []Element) uint64 {
 		acc = addmod(acc, reduce64(s))
 	}
 	for ; i < len(a); i++ {
-		acc = addmod(acc, mulmod(a[i], b[i].v))
+		acc += fold(a[i], b[i].v)
 	}
-	return acc
+	return reduce64(acc)
 }
 
 func submod(a, b uint64) uint64 {

@@ -22,6 +22,9 @@ var (
 	ErrOutOfRange = errors.New("sharing: value out of range")
 	// ErrRandomness reports a failing randomness source.
 	ErrRandomness = errors.New("sharing: randomness source failed")
+	// ErrTooManyShares reports more shares than robust recovery accepts
+	// (MaxRobustShares); its cost grows with the cube of their number.
+	ErrTooManyShares = errors.New("sharing: too many shares")
 	// ErrInconsistent reports shares that do not lie on one polynomial of
 	// degree < t and could not be corrected.
 	ErrInconsistent = errors.New("sharing: shares are inconsistent")

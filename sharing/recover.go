@@ -53,9 +53,13 @@ func (r *Recoverer) Xs() []Element { return append([]Element(nil), r.xs...) }
 // Recover returns f(0) from ys[i] = f(xs[i]).
 func (r *Recoverer) Recover(ys []Element) (Element, error) {
 	if len(ys) != len(r.lambda) {
-		return Element{}, fmt.Errorf("%w: %d shares for a recoverer of %d", ErrLength, len(ys), len(r.lambda))
+		return Element{}, r.lengthError(len(ys)) // kept out of line so Recover inlines
 	}
 	return Element{dot(r.lambda, ys)}, nil
+}
+
+func (r *Recoverer) lengthError(n int) error {
+	return fmt.Errorf("%w: %d shares for a recoverer of %d", ErrLength, n, len(r.lambda))
 }
 
 // RecoverVec recovers a vector secret component-wise: dst[k] is recovered
@@ -167,9 +171,9 @@ func (r *Recoverer) recoverShares(shares []Share) uint64 {
 		acc = addmod(acc, reduce64(s))
 	}
 	for ; i < len(l); i++ {
-		acc = addmod(acc, mulmod(l[i], shares[i].Y.v))
+		acc += fold(l[i], shares[i].Y.v)
 	}
-	return acc
+	return reduce64(acc)
 }
 
 // appendXsKey appends the cache key of the ordered set xs.

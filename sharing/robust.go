@@ -5,6 +5,11 @@ import (
 	"fmt"
 )
 
+// MaxRobustShares is the most shares RobustRecover and RobustRecoverVec
+// accept: Berlekamp–Welch decoding costs O(w^3), and w comes from the
+// network, so it is bounded rather than trusted.
+const MaxRobustShares = 256
+
 // RobustResult is the outcome of [Combiner.RobustRecover].
 type RobustResult struct {
 	// Secret is f(0) for the polynomial f of degree < t that the honest
@@ -170,6 +175,9 @@ type checker struct {
 }
 
 func newChecker(xs []Element, t int) (*checker, error) {
+	if len(xs) > MaxRobustShares {
+		return nil, fmt.Errorf("%w: %d shares for robust recovery, at most %d; pass shares from fewer nodes", ErrTooManyShares, len(xs), MaxRobustShares)
+	}
 	if err := checkXs(xs); err != nil {
 		return nil, err
 	}

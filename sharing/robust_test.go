@@ -130,6 +130,7 @@ func TestRobustRecoverBadInput(t *testing.T) {
 		{"none", nil, 1, ErrTooFewShares},
 		{"duplicate x", append(slices.Clone(shares[:3]), shares[1]), 3, ErrDuplicateX},
 		{"zero x", append(slices.Clone(shares[:3]), Share{Element{0}, Element{5}}), 3, ErrZeroX},
+		{"too many", manyShares(MaxRobustShares + 1), 3, ErrTooManyShares},
 	}
 	for _, tc := range tests {
 		var c Combiner
@@ -137,6 +138,14 @@ func TestRobustRecoverBadInput(t *testing.T) {
 			t.Errorf("%s: err = %v, want %v", tc.name, err, tc.want)
 		}
 	}
+}
+
+func manyShares(n int) []Share {
+	s := make([]Share, n)
+	for i := range s {
+		s[i].X = Element{uint64(i + 1)}
+	}
+	return s
 }
 
 // splitVec shares an m-component vector: ys[i] is the share vector at xs[i].
