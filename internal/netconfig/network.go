@@ -319,3 +319,6 @@ func (n *Network) PPNsOf(meter uint32) []int {
 	}
 	return ps
 }
+
+// MeterIndex returns the index of a meter id.
+func (n *Network) MeterIndex(id string) (int, error) { return lookup(n.meterIdx, "meter", id) }

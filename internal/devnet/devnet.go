@@ -1,0 +1,351 @@
+// Package devnet runs a whole ppnet network in one process: the embedded
+// NATS server, N PPNs, a concentrator of M synthetic meters (the household
+// model of sim/household) and three consumers — a feeder-level 15-minute
+// `sum`, a daily neighbourhood `sum` and a daily `per-producer` total — on a
+// fast clock. After R rounds it checks every result against the plain sum
+// of the readings it covers, computed separately from the meters' own
+// history, and reports coverage, latency per round and throughput.
+//
+// Tests drive the same network through [Start] and the [Net] handle, to
+// stop, crash and restart PPNs mid-run.
+package devnet
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/ppnet/ppnet/internal/consumer"
+	"github.com/ppnet/ppnet/internal/natsx"
+	"github.com/ppnet/ppnet/internal/netconfig"
+	"github.com/ppnet/ppnet/internal/ppn"
+	"github.com/ppnet/ppnet/internal/producer"
+	"github.com/ppnet/ppnet/sharing"
+)
+
+// Options configures a devnet run.
+type Options struct {
+	Meters    int           // M synthetic meters (default 1000)
+	PPNs      int           // N (default 5)
+	T         int           // threshold t (default 3)
+	W         int           // PPNs per rule w (default 5)
+	Rounds    uint64        // R (default 96)
+	Producers int           // concentrators sharing the meters (default 1; M means one producer per meter)
+	Chunk     int           // meters per bundle (default 4096)
+	Round     time.Duration // fast-clock round length D (default 100ms)
+	Grace     time.Duration // seal grace G (default 100ms)
+	Settle    time.Duration // consumer wait for missing shares (default 1s)
+	Seed      uint64        // household model seed (default 1)
+	NATSPort  int           // embedded NATS port (default: any free port)
+	NATSURL   string        // external NATS instead of the embedded server
+	DataDir   string        // where state goes (default a temporary directory, removed after)
+	Out       string        // if set: write readings.csv, rules.json, results.jsonl here
+	Logger    *slog.Logger  // daemon logs (default discarded)
+
+	// Down lists PPN indexes never started (fault tests).
+	Down []int
+	// Tamper, by PPN index, falsifies that PPN's aggregates (fault tests).
+	Tamper map[int]func(rule string, window uint64, vals []sharing.Element)
+	// CommitEvery is passed to every PPN (0: default).
+	CommitEvery int
+}
+
+func (o *Options) defaults() {
+	def := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&o.Meters, 1000)
+	def(&o.PPNs, 5)
+	def(&o.T, 3)
+	def(&o.W, 5)
+	def(&o.Producers, 1)
+	if o.Rounds == 0 {
+		o.Rounds = 96
+	}
+	if o.Round == 0 {
+		o.Round = 100 * time.Millisecond
+	}
+	if o.Grace == 0 {
+		o.Grace = 100 * time.Millisecond
+	}
+	if o.Settle == 0 {
+		o.Settle = time.Second
+	}
+	if o.Seed == 0 {
+		o.Seed = 1
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Rules of the devnet: a 15-minute feeder sum over the first half of the
+// meters, a daily neighbourhood sum and a daily per-meter total over all.
+func rules(rounds uint64) []netconfig.RuleSpec {
+	day := uint64(96)
+	if rounds%day != 0 {
+		day = rounds // a short run: one "day" window spanning the run
+	}
+	return []netconfig.RuleSpec{
+		{ID: "feeder-F1-15min", Consumer: "dso", Kind: netconfig.KindSum, Window: 1, Fraction: 0.5},
+		{ID: "neighbourhood-daily", Consumer: "planner", Kind: netconfig.KindSum, Window: day, Fraction: 1},
+		{ID: "billing-daily", Consumer: "utility", Kind: netconfig.KindPerProducer, Window: day, Fraction: 1},
+	}
+}
+
+// Net is a running devnet.
+type Net struct {
+	Opts Options
+	Cfg  *netconfig.Config
+	Net  *netconfig.Network
+	Keys *netconfig.Keys
+	URL  string
+
+	dir       string
+	server    *server.Server
+	mu        sync.Mutex
+	ppns      []*ppn.PPN
+	producers []*producer.Producer
+	consumers []*consumer.Consumer
+	arrivals  *arrivals
+	readings  *lockedWriter
+	started   time.Time
+}
+
+// Start generates the network, starts the NATS server (unless NATSURL is
+// set) and every daemon, and returns once all are ready. Round 0 starts
+// shortly after.
+func Start(ctx context.Context, o Options) (*Net, error) {
+	o.defaults()
+	d := &Net{Opts: o, arrivals: newArrivals()}
+	d.dir = o.DataDir
+	if d.dir == "" {
+		dir, err := os.MkdirTemp("", "ppnet-devnet-")
+		if err != nil {
+			return nil, fmt.Errorf("devnet: %v", err)
+		}
+		d.dir = dir
+	}
+	spec := netconfig.Spec{PPNs: o.PPNs, Threshold: o.T, W: o.W, Meters: o.Meters, Producers: o.Producers, Chunk: o.Chunk,
+		Round: o.Round, Grace: o.Grace, Rounds: o.Rounds, Rules: rules(o.Rounds),
+		Start: time.Now().Add(time.Second + time.Duration(o.Meters/1000)*50*time.Millisecond)}
+	var err error
+	if d.Cfg, d.Keys, err = netconfig.Generate(spec, rand.Reader); err != nil {
+		return nil, err
+	}
+	if d.Net, err = d.Cfg.Resolve(); err != nil {
+		return nil, err
+	}
+	d.URL = o.NATSURL
+	if d.URL == "" {
+		if d.server, err = natsx.StartServer(natsx.ServerOptions{Dir: filepath.Join(d.dir, "nats"), Port: o.NATSPort}); err != nil {
+			return nil, err
+		}
+		d.URL = d.server.ClientURL()
+	}
+	if o.Out != "" {
+		if err := d.openOut(); err != nil {
+			d.Close()
+			return nil, err
+		}
+	}
+	if err := d.startAll(ctx); err != nil {
+		d.Close()
+		return nil, err
+	}
+	d.started = time.Now()
+	return d, nil
+}
+
+func (d *Net) startAll(ctx context.Context) error {
+	o := d.Opts
+	for i, c := range d.Cfg.Consumers {
+		cs, err := consumer.New(consumer.Config{ID: c.ID, NATS: d.URL, DataDir: filepath.Join(d.dir, "consumer-"+c.ID),
+			Settle: o.Settle, Net: d.Net, Key: d.Keys.Consumers[i], Out: d.arrivals.writer(c.ID), Logger: o.Logger})
+		if err != nil {
+			return err
+		}
+		if err := cs.Start(ctx); err != nil {
+			return err
+		}
+		d.consumers = append(d.consumers, cs)
+	}
+	d.ppns = make([]*ppn.PPN, len(d.Cfg.PPNs))
+	for i := range d.Cfg.PPNs {
+		if isDown(o.Down, i) {
+			continue
+		}
+		if err := d.StartPPN(ctx, i, false); err != nil {
+			return err
+		}
+	}
+	for i, p := range d.Cfg.Producers {
+		src, err := producer.NewHouseholdSource(nil, o.Seed)
+		if err != nil {
+			return err
+		}
+		cfg := producer.Config{ID: p.ID, NATS: d.URL, DataDir: filepath.Join(d.dir, "producer-"+p.ID), From: 0,
+			Net: d.Net, Key: d.Keys.Producers[i], Source: src, Logger: o.Logger}
+		if d.readings != nil {
+			cfg.Readings = d.readings
+		}
+		pr, err := producer.New(cfg)
+		if err != nil {
+			return err
+		}
+		if err := pr.Start(ctx); err != nil {
+			return err
+		}
+		d.producers = append(d.producers, pr)
+	}
+	return nil
+}
+
+func isDown(down []int, i int) bool {
+	for _, x := range down {
+		if x == i {
+			return true
+		}
+	}
+	return false
+}
+
+// StartPPN starts (or restarts, on its existing state) PPN i. With crash
+// set, a later StopPPN drops uncommitted work as a killed process would.
+func (d *Net) StartPPN(ctx context.Context, i int, crash bool) error {
+	o := d.Opts
+	id := d.Cfg.PPNs[i].ID
+	p, err := ppn.New(ppn.Config{ID: id, NATS: d.URL, DataDir: filepath.Join(d.dir, "ppn-"+id), CommitEvery: o.CommitEvery,
+		Net: d.Net, Key: d.Keys.PPNs[i], Logger: o.Logger, Tamper: o.Tamper[i], Crash: crash})
+	if err != nil {
+		return err
+	}
+	if err := p.Start(ctx); err != nil {
+		return err
+	}
+	d.mu.Lock()
+	d.ppns[i] = p
+	d.mu.Unlock()
+	return nil
+}
+
+// StopPPN stops PPN i.
+func (d *Net) StopPPN(ctx context.Context, i int) error {
+	d.mu.Lock()
+	p := d.ppns[i]
+	d.ppns[i] = nil
+	d.mu.Unlock()
+	if p == nil {
+		return fmt.Errorf("devnet: PPN %d is not running", i)
+	}
+	return p.Shutdown(ctx)
+}
+
+// PPN returns running PPN i, or nil.
+func (d *Net) PPN(i int) *ppn.PPN {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.ppns[i]
+}
+
+// Consumers returns the running consumers.
+func (d *Net) Consumers() []*consumer.Consumer { return d.consumers }
+
+// Wait blocks until every producer has delivered every round and every
+// consumer holds a final result for every window, or ctx ends.
+func (d *Net) Wait(ctx context.Context) error {
+	for _, p := range d.producers {
+		select {
+		case <-p.Done():
+		case <-ctx.Done():
+			return fmt.Errorf("devnet: producers not done: %w", ctx.Err())
+		}
+	}
+	want := 0
+	for _, r := range d.Net.Rules {
+		want += int(d.Opts.Rounds / r.K)
+	}
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		got := 0
+		for _, c := range d.consumers {
+			res, err := c.Results()
+			if err != nil {
+				return err
+			}
+			for _, r := range res {
+				if r.Final {
+					got++
+				}
+			}
+		}
+		if got == want {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("devnet: %d of %d results final: %w", got, want, ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
+
+// Close stops every daemon and the server, and removes a temporary data
+// directory.
+func (d *Net) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var errs []error
+	for _, p := range d.producers {
+		errs = append(errs, p.Shutdown(ctx))
+	}
+	for i := range d.ppns {
+		if p := d.PPN(i); p != nil {
+			errs = append(errs, d.StopPPN(ctx, i))
+		}
+	}
+	for _, c := range d.consumers {
+		errs = append(errs, c.Shutdown(ctx))
+	}
+	d.producers, d.consumers = nil, nil
+	if d.server != nil {
+		d.server.Shutdown()
+		d.server.WaitForShutdown()
+		d.server = nil
+	}
+	if d.readings != nil {
+		errs = append(errs, d.readings.Close())
+		d.readings = nil
+	}
+	if d.Opts.DataDir == "" && d.dir != "" {
+		errs = append(errs, os.RemoveAll(d.dir))
+		d.dir = ""
+	}
+	return errors.Join(errs...)
+}
+
+// lockedWriter serializes writes from several producers into one file.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.WriteCloser
+}
+
+func (l *lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
+}
+
+func (l *lockedWriter) Close() error { return l.w.Close() }

@@ -1,0 +1,187 @@
+package ppn
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/ppnet/ppnet/internal/outbox"
+	"github.com/ppnet/ppnet/internal/wire"
+)
+
+// consume applies the bundle stream in order, committing in batches.
+func (p *PPN) consume(ctx context.Context, it jetstream.MessagesContext) {
+	msgs := make(chan jetstream.Msg, 1024)
+	go func() {
+		defer close(msgs)
+		for {
+			m, err := it.Next()
+			if err != nil {
+				if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+					return
+				}
+				p.log.Warn("stream read", "err", err)
+				continue
+			}
+			msgs <- m
+		}
+	}()
+	defer func() {
+		it.Stop()
+		for range msgs { // let the reader goroutine finish
+		}
+		if p.st.uncommit > 0 && !p.cfg.Crash {
+			if err := p.commit(); err != nil {
+				p.log.Error("final commit", "err", err)
+			}
+		}
+	}()
+	for {
+		var m jetstream.Msg
+		select {
+		case <-ctx.Done():
+			return
+		case m = <-msgs:
+		}
+		if m == nil {
+			return
+		}
+		sealed := p.handle(m)
+		// Commit at a seal (aggregates must be durable before they are
+		// sent), every CommitEvery messages, or when the stream is idle.
+		if sealed || p.st.uncommit >= p.cfg.CommitEvery || len(msgs) == 0 {
+			if err := p.commit(); err != nil {
+				p.setErr(err)
+				p.log.Error("state commit failed; stopping", "err", err)
+				return
+			}
+		}
+	}
+}
+
+// handle applies one message and reports whether it sealed rounds.
+func (p *PPN) handle(m jetstream.Msg) bool {
+	meta, err := m.Metadata()
+	if err != nil {
+		p.log.Warn("message without stream metadata", "err", err)
+		return false
+	}
+	seq := meta.Sequence.Stream
+	if seq <= p.st.seq {
+		return false // already applied before a restart or consumer reset
+	}
+	before := p.st.sealed
+	if err := p.apply(m.Data(), seq); err != nil {
+		var re *rejectError
+		reason := "other"
+		if errors.As(err, &re) {
+			reason = re.reason
+		}
+		p.m.rejected.WithLabelValues(reason).Inc()
+		p.log.Warn("message rejected", "seq", seq, "subject", m.Subject(), "reason", reason, "err", err)
+	}
+	p.m.seq.Set(float64(seq))
+	return p.st.sealed != before
+}
+
+func (p *PPN) commit() error {
+	emitted := len(p.st.outbox) > 0
+	if err := p.st.commit(p.db); err != nil {
+		return err
+	}
+	p.m.commits.Inc()
+	if emitted {
+		poke(p.outboxPoke)
+	}
+	poke(p.sealedPoke)
+	return nil
+}
+
+func poke(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
+// sealer appends a seal marker once the deadline of the first unsealed
+// round has passed, for the last round whose deadline has passed.
+func (p *PPN) sealer(ctx context.Context) {
+	n := p.net
+	grace := n.Config.Rounds.Grace
+	for {
+		next := p.sealedNext.Load()
+		if !n.InEpoch(next) {
+			return
+		}
+		if d := n.Deadline(next).Sub(p.now()); d > 0 {
+			if !p.wait(ctx, d) {
+				return
+			}
+			continue // re-read: another PPN's seal may have moved it
+		}
+		target := uint64(n.RoundAt(p.now().Add(-grace)) - 1) // last round with deadline ≤ now
+		if c := n.Config.Rounds.Count; c > 0 && target >= c {
+			target = c - 1
+		}
+		s := wire.Seal{Epoch: n.Config.Epoch, Round: target, PPN: uint16(p.me)}
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		_, err := p.js.Publish(pctx, n.SealSubject(), s.Marshal(), jetstream.WithMsgID(fmt.Sprintf("s.%d.%d", s.Epoch, s.Round)))
+		cancel()
+		if err != nil {
+			p.log.Warn("seal not appended; retrying", "round", target, "err", err)
+		} else {
+			p.m.sealsPublished.Inc()
+		}
+		// Wait until the stream reader has applied a seal past target.
+		deadline := time.Now().Add(2 * time.Second)
+		for p.sealedNext.Load() <= target && time.Now().Before(deadline) {
+			if !p.wait(ctx, time.Until(deadline)) {
+				return
+			}
+		}
+	}
+}
+
+// wait blocks for d, a commit (which may have moved the seal point), or the
+// end of ctx; it reports false when ctx has ended.
+func (p *PPN) wait(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+	case <-p.sealedPoke:
+	}
+	return true
+}
+
+// send publishes emitted aggregates from the outbox.
+func (p *PPN) send(ctx context.Context) {
+	var once sync.Once
+	s := &outbox.Sender{
+		DB: p.db, Bucket: bucketOutbox, JS: p.js, Log: p.log,
+		Route: func(key, _ []byte) (string, string) {
+			rule, start := int(binary.BigEndian.Uint16(key)), binary.BigEndian.Uint64(key[2:])
+			r := &p.net.Rules[rule]
+			return p.net.AggregateSubject(r.Consumer), fmt.Sprintf("a.%d.%d.%d.%d", p.net.Config.Epoch, rule, start, p.me)
+		},
+		Acked:  func(n int) { p.m.published.Add(float64(n)) },
+		Failed: func(n int) { p.m.pubFailures.Add(float64(n)) },
+		Empty: func() {
+			if c := p.net.Config.Rounds.Count; c > 0 && p.sealedNext.Load() >= c {
+				once.Do(func() { close(p.done) })
+			}
+		},
+	}
+	if err := s.Run(ctx, p.outboxPoke); err != nil {
+		p.setErr(fmt.Errorf("ppn: %w", err))
+		p.log.Error("aggregate sender stopped", "err", err)
+	}
+}

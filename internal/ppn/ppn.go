@@ -1,0 +1,335 @@
+// Package ppn is the Privacy Preserving Node daemon.
+//
+// A PPN reads the bundle stream in order with an ordered JetStream
+// consumer, opens its part of each bundle (package seal: AES-128-GCM under
+// the pairwise key of (producer, PPN), nonce bound to epoch, round and
+// chunk, the bundle header as associated data) and adds each share to the
+// accumulator of every (rule, window) the meter belongs to. It never sees a
+// reading: a share f_m(x_n) of one polynomial of degree < t reveals nothing
+// about µ_m = f_m(0) to fewer than t PPNs.
+//
+// # Rounds and seals
+//
+// Round τ closes at the first seal marker for any round ≥ τ in stream
+// order. Every PPN whose clock passes the deadline (end of round plus
+// grace) appends one; all PPNs read the same stream, so they agree on which
+// bundles each round contains without agreeing on a clock. A bundle for a
+// sealed round is late: counted (metric and log), never added. A (meter,
+// round) already added to a window is a duplicate: counted once. When the
+// last round of a window is sealed, the PPN emits the window's aggregated
+// share, sealed for the rule's consumer, with the coverage (missing (meter,
+// round) slots as runs) and its digest (package wire).
+//
+// # Exactly once
+//
+// The accumulators, the seal point, the emitted aggregates and the last
+// stream sequence applied are committed in one bbolt transaction, every
+// CommitEvery messages, whenever the stream is idle, and at every seal. On
+// restart the PPN loads the committed state and resumes the stream at
+// sequence seq+1: messages after the last commit are applied again, onto
+// the state from before them, so nothing is lost or counted twice.
+// Aggregates leave through an outbox (package outbox) with message ids, so
+// a crash between publish and delete cannot duplicate them either.
+package ppn
+
+import (
+	"context"
+	"crypto/ecdh"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/ppnet/ppnet/internal/daemon"
+	"github.com/ppnet/ppnet/internal/natsx"
+	"github.com/ppnet/ppnet/internal/netconfig"
+	"github.com/ppnet/ppnet/internal/seal"
+	"github.com/ppnet/ppnet/sharing"
+)
+
+// Config configures a PPN. YAML fields can come from a file, flags
+// override; yaml:"-" fields are for embedding and tests.
+type Config struct {
+	Network     string `yaml:"network"`      // network configuration file
+	ID          string `yaml:"id"`           // this PPN's id in the network configuration
+	KeyFile     string `yaml:"key_file"`     // file holding the base64 X25519 private key
+	NATS        string `yaml:"nats"`         // NATS URL; empty runs an embedded server
+	NATSPort    int    `yaml:"nats_port"`    // embedded server port (−1: any)
+	DataDir     string `yaml:"data_dir"`     // state (bbolt) and embedded NATS store
+	HTTP        string `yaml:"http"`         // metrics/healthz address (default 127.0.0.1:0)
+	CommitEvery int    `yaml:"commit_every"` // messages per state commit under load (default 1024)
+
+	Net      *netconfig.Network   `yaml:"-"`
+	Key      *ecdh.PrivateKey     `yaml:"-"`
+	Conn     *nats.Conn           `yaml:"-"`
+	Logger   *slog.Logger         `yaml:"-"`
+	Now      func() time.Time     `yaml:"-"`
+	Registry *prometheus.Registry `yaml:"-"`
+	// NoSealer disables this PPN's seal timer: it still applies seals
+	// appended by others. Tests use it to place seals themselves.
+	NoSealer bool `yaml:"-"`
+	// Crash makes Shutdown drop what was applied since the last commit, as
+	// a killed process would: for tests of exactly-once recovery.
+	Crash bool `yaml:"-"`
+	// Tamper, if set, may change the values of each aggregate before it is
+	// sealed: fault injection for tests of a lying PPN. Never set it in
+	// production.
+	Tamper func(rule string, window uint64, vals []sharing.Element) `yaml:"-"`
+}
+
+// PPN is a running privacy preserving node.
+type PPN struct {
+	cfg        Config
+	net        *netconfig.Network
+	me         int
+	log        *slog.Logger
+	now        func() time.Time
+	reg        *prometheus.Registry
+	m          *metrics
+	ring       *seal.Keyring
+	rules      []int        // rules this PPN serves
+	meterRules [][]ruleSlot // per meter: (rule, position) for the rules above
+
+	nats *daemon.NATS
+	js   jetstream.JetStream
+	db   *bolt.DB
+	http *daemon.HTTP
+
+	st          *state // owned by the consume goroutine
+	plain, aad  []byte
+	shares      []sharing.Element
+	sealedNext  atomic.Uint64
+	sealedPoke  chan struct{}
+	outboxPoke  chan struct{}
+	ready, done chan struct{}
+	cancel      context.CancelFunc
+	wg          sync.WaitGroup
+	mu          sync.Mutex
+	err         error
+}
+
+// New checks cfg and loads what it names; Start runs the PPN.
+func New(cfg Config) (*PPN, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Registry == nil {
+		cfg.Registry = daemon.NewRegistry()
+	}
+	if cfg.HTTP == "" {
+		cfg.HTTP = "127.0.0.1:0"
+	}
+	if cfg.CommitEvery <= 0 {
+		cfg.CommitEvery = 1024
+	}
+	if cfg.DataDir == "" {
+		return nil, errors.New("ppn: no data directory; set --data")
+	}
+	var err error
+	if cfg.Net == nil {
+		if cfg.Net, err = netconfig.Load(cfg.Network); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.Key == nil {
+		if cfg.Key, err = daemon.ReadKey(cfg.KeyFile); err != nil {
+			return nil, err
+		}
+	}
+	me, err := cfg.Net.PPNIndex(cfg.ID)
+	if err != nil {
+		return nil, err
+	}
+	if !cfg.Key.PublicKey().Equal(cfg.Net.PPNKeys[me]) {
+		return nil, fmt.Errorf("ppn: key file does not match PPN %q's public key in the network configuration", cfg.ID)
+	}
+	p := &PPN{cfg: cfg, net: cfg.Net, me: me, log: cfg.Logger.With("ppn", cfg.ID), now: cfg.Now, reg: cfg.Registry,
+		sealedPoke: make(chan struct{}, 1), outboxPoke: make(chan struct{}, 1),
+		ready: make(chan struct{}), done: make(chan struct{})}
+	p.m = newMetrics(p.reg)
+	p.ring = seal.NewKeyring(cfg.Key, cfg.Net.Config.Epoch)
+	for i, k := range cfg.Net.ProducerKeys {
+		p.ring.AddPeer(seal.PurposePart, i, k)
+	}
+	for i, k := range cfg.Net.ConsumerKeys {
+		p.ring.AddPeer(seal.PurposeAggregate, i, k)
+	}
+	p.meterRules = make([][]ruleSlot, len(cfg.Net.Meters))
+	for ri, r := range cfg.Net.Rules {
+		if !contains(r.PPNs, me) {
+			continue
+		}
+		p.rules = append(p.rules, ri)
+		for pos, m := range r.Meters {
+			p.meterRules[m] = append(p.meterRules[m], ruleSlot{int32(ri), int32(pos)})
+		}
+	}
+	return p, nil
+}
+
+func contains(s []int, v int) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Start opens the state, connects, declares the streams and starts the
+// stream reader, the seal timer and the aggregate sender.
+func (p *PPN) Start(ctx context.Context) error {
+	if err := os.MkdirAll(p.cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("ppn: %v", err)
+	}
+	db, err := openStore(filepath.Join(p.cfg.DataDir, "ppn-"+p.cfg.ID+".db"))
+	if err != nil {
+		return err
+	}
+	p.db = db
+	p.st, err = load(db, func(rule int) (int, uint32, bool) {
+		if !contains(p.rules, rule) {
+			return 0, 0, false
+		}
+		return p.net.Rules[rule].Values, p.net.Rules[rule].Slots, true
+	})
+	if err != nil {
+		db.Close()
+		return err
+	}
+	p.sealedNext.Store(p.st.sealed)
+	if p.cfg.Conn != nil {
+		p.nats = &daemon.NATS{Conn: p.cfg.Conn}
+	} else if p.nats, err = daemon.DialNATS(p.cfg.NATS, p.cfg.DataDir, p.cfg.NATSPort, "ppn-"+p.cfg.ID, p.log); err != nil {
+		db.Close()
+		return err
+	}
+	if p.js, err = jetstream.New(p.nats.Conn); err != nil {
+		return p.fail(fmt.Errorf("ppn: jetstream: %v", err))
+	}
+	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := natsx.EnsureStreams(sctx, p.js, p.net); err != nil {
+		return p.fail(err)
+	}
+	cons, err := p.js.OrderedConsumer(sctx, p.net.Config.Streams.Bundles, p.consumerConfig())
+	if err != nil {
+		return p.fail(fmt.Errorf("ppn: consumer on %s: %v", p.net.Config.Streams.Bundles, err))
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(1024))
+	if err != nil {
+		return p.fail(fmt.Errorf("ppn: consume %s: %v", p.net.Config.Streams.Bundles, err))
+	}
+	if p.http, err = daemon.ServeHTTP(p.cfg.HTTP, p.reg, p.healthy, nil); err != nil {
+		it.Stop()
+		return p.fail(err)
+	}
+	rctx, rcancel := context.WithCancel(context.Background())
+	p.cancel = rcancel
+	p.wg.Add(3)
+	go func() { defer p.wg.Done(); p.consume(rctx, it) }()
+	go func() { defer p.wg.Done(); p.send(rctx) }()
+	go func() {
+		defer p.wg.Done()
+		if !p.cfg.NoSealer {
+			p.sealer(rctx)
+		}
+	}()
+	close(p.ready)
+	p.log.Info("ppn started", "rules", len(p.rules), "resume_seq", p.st.seq+1, "sealed_through", int64(p.st.sealed)-1, "http", p.http.Addr())
+	return nil
+}
+
+func (p *PPN) consumerConfig() jetstream.OrderedConsumerConfig {
+	c := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy}
+	if p.st.seq > 0 {
+		c.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
+		c.OptStartSeq = p.st.seq + 1
+	}
+	return c
+}
+
+func (p *PPN) fail(err error) error {
+	if p.nats != nil && p.cfg.Conn == nil {
+		p.nats.Close()
+	}
+	p.db.Close()
+	return err
+}
+
+func (p *PPN) setErr(err error) {
+	p.mu.Lock()
+	p.err = err
+	p.mu.Unlock()
+}
+
+func (p *PPN) healthy() error {
+	select {
+	case <-p.ready:
+	default:
+		return daemon.ErrNotReady
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.err
+}
+
+// Ready is closed once Start has succeeded.
+func (p *PPN) Ready() <-chan struct{} { return p.ready }
+
+// Done is closed once every round of a bounded epoch is sealed and every
+// aggregate acknowledged.
+func (p *PPN) Done() <-chan struct{} { return p.done }
+
+// HTTPAddr returns the metrics/healthz address.
+func (p *PPN) HTTPAddr() string { return p.http.Addr() }
+
+// Registry returns the PPN's metrics registry.
+func (p *PPN) Registry() *prometheus.Registry { return p.reg }
+
+// Shutdown stops reading (committing what was applied), stops the timers
+// and the sender, and closes the state and connection.
+func (p *PPN) Shutdown(ctx context.Context) error {
+	if p.cancel != nil {
+		p.cancel()
+	}
+	p.wg.Wait()
+	var errs []error
+	if p.http != nil {
+		errs = append(errs, p.http.Shutdown(ctx))
+	}
+	if p.nats != nil && p.cfg.Conn == nil {
+		p.nats.Close()
+	}
+	if p.db != nil {
+		errs = append(errs, p.db.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Run starts a PPN from cfg and runs it until ctx ends.
+func Run(ctx context.Context, cfg Config) error {
+	p, err := New(cfg)
+	if err != nil {
+		return err
+	}
+	if err := p.Start(ctx); err != nil {
+		return err
+	}
+	<-ctx.Done()
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return p.Shutdown(sctx)
+}
