@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
@@ -125,6 +126,20 @@ func splitGroup(w, t int) (opGroup, error) {
 		return g, err
 	}
 	g.rows = append(g.rows, a, c, vaultSplit(w, t), circlSplit(w, t), bigSplit(w, t))
+	// Not a peer: math/big with our buffering, to separate the cost of the
+	// arithmetic from the cost of one getrandom call per coefficient.
+	buffered := bigSplit(w, t)
+	buffered.impl, buffered.peer = "reference: math/big, buffered crypto/rand (not a peer)", false
+	bz := newBigZq(bufio.NewReaderSize(rand.Reader, 4096))
+	bxs := bigXs(w)
+	buffered.run = func(b *testing.B) {
+		for b.Loop() {
+			if _, err := bz.split(new(big.Int).SetUint64(reading), bxs, t); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	g.rows = append(g.rows, buffered)
 	return g, nil
 }
 
