@@ -29,6 +29,9 @@ type ILPOptions struct {
 	Dir string
 	// Pack tunes the heuristic run first to bound the number of candidates.
 	Pack *PackOptions
+	// AllCandidates keeps every candidate PPN in the model instead of
+	// limiting it to Pack's count, as the paper's formulation does.
+	AllCandidates bool
 }
 
 // CBCReport is what CBC said, parsed from its log and solution file.
@@ -79,6 +82,9 @@ func SolveILP(ctx context.Context, in *Instance, opt *ILPOptions) (*Result, *CBC
 		return nil, nil, fmt.Errorf("optimize: writing model: %w", err)
 	}
 	lpOpt := &LPOptions{Model: o.Model, MaxPPNs: len(h.Active)}
+	if o.AllCandidates {
+		lpOpt.MaxPPNs = 0
+	}
 	if err := errors.Join(WriteLP(f, in, lpOpt), f.Close()); err != nil {
 		return nil, nil, fmt.Errorf("optimize: writing model: %w", err)
 	}

@@ -2,6 +2,7 @@ package optimize
 
 import (
 	"cmp"
+	"fmt"
 	"encoding/binary"
 	"math/rand/v2"
 	"slices"
@@ -66,7 +67,7 @@ func Pack(in *Instance, opt *PackOptions) (*Result, error) {
 		}
 	}
 	if gerr != nil {
-		return nil, gerr
+		return nil, fmt.Errorf("%w: pack: no plan on %d candidates found (lower bound %d PPNs); add candidates or capacity", ErrInfeasible, in.Candidates(), lb)
 	}
 	r := newResult(in, "pack", g.Consumers, lb, start)
 	return r, nil
