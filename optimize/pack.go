@@ -2,8 +2,8 @@ package optimize
 
 import (
 	"cmp"
-	"fmt"
 	"encoding/binary"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"time"
