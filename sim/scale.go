@@ -55,7 +55,9 @@ func (s Stage) PerSecond() float64 {
 type ScaleReport struct {
 	Config ScaleConfig // with defaults filled in
 	Wall   time.Duration
-	Stages []Stage // readings, split, accumulate, recover
+	// Stages are readings (household model), plain sum (the baseline:
+	// aggregation without privacy), split, accumulate, recover.
+	Stages []Stage
 	// Aggregates is the number of (rule, round) aggregates recovered, each
 	// from every t-subset of the N PPNs (Subsets of them) and checked
 	// against the plain sum of its readings.
@@ -107,8 +109,8 @@ type scaleWorker struct {
 	rule    []int
 	acc     []sharing.Element // [ppn][rule][round]
 	plain   []uint64          // [rule][round]
-	busy    [3]time.Duration
-	items   [3]int64
+	busy    [4]time.Duration  // readings, plain sum, split, accumulate
+	items   [4]int64
 }
 
 // Scale runs the whole data path in one process, without a network: for
@@ -205,7 +207,14 @@ func (w *scaleWorker) batch(lo, hi int) error {
 				return fmt.Errorf("sim: producer %d round %d: %w", p, r, err)
 			}
 			w.secrets[i*rounds+r] = e
-			w.plain[rule*rounds+r] += wh
+		}
+	}
+	tp := c.Now()
+	// The baseline: what aggregation costs without privacy.
+	for i := range n {
+		base := w.rule[i] * rounds
+		for r, e := range w.secrets[i*rounds : (i+1)*rounds] {
+			w.plain[base+r] += e.Uint64()
 		}
 	}
 	t1 := c.Now()
@@ -226,12 +235,14 @@ func (w *scaleWorker) batch(lo, hi int) error {
 		}
 	}
 	t3 := c.Now()
-	w.busy[0] += t1.Sub(t0)
-	w.busy[1] += t2.Sub(t1)
-	w.busy[2] += t3.Sub(t2)
+	w.busy[0] += tp.Sub(t0)
+	w.busy[1] += t1.Sub(tp)
+	w.busy[2] += t2.Sub(t1)
+	w.busy[3] += t3.Sub(t2)
 	w.items[0] += int64(n * rounds)
 	w.items[1] += int64(n * rounds)
-	w.items[2] += int64(n * rounds * N)
+	w.items[2] += int64(n * rounds)
+	w.items[3] += int64(n * rounds * N)
 	return nil
 }
 
@@ -241,6 +252,7 @@ func merge(c *ScaleConfig, workers []*scaleWorker, xs []sharing.Element) (ScaleR
 	rep := ScaleReport{Config: *c}
 	stages := []Stage{
 		{Name: "readings", Unit: "readings"},
+		{Name: "plain sum (baseline)", Unit: "readings"},
 		{Name: "split", Unit: "readings"},
 		{Name: "accumulate", Unit: "shares"},
 		{Name: "recover", Unit: "recoveries"},
@@ -294,9 +306,9 @@ func merge(c *ScaleConfig, workers []*scaleWorker, xs []sharing.Element) (ScaleR
 	if err != nil {
 		return rep, err
 	}
-	stages[3].Busy = c.Now().Sub(t0)
+	stages[4].Busy = c.Now().Sub(t0)
 	rep.Aggregates = perPPN
-	stages[3].Items = int64(perPPN * rep.Subsets)
+	stages[4].Items = int64(perPPN * rep.Subsets)
 	rep.Stages = stages
 	return rep, nil
 }

@@ -28,7 +28,7 @@ func TestScaleSmall(t *testing.T) {
 		if rep.Subsets != wantSubsets || rep.Aggregates != cfg.Rules*cfg.Rounds {
 			t.Errorf("%+v: %d subsets × %d aggregates, want %d × %d", cfg, rep.Subsets, rep.Aggregates, wantSubsets, cfg.Rules*cfg.Rounds)
 		}
-		if got := rep.Stages[2].Items; got != int64(cfg.Producers*cfg.Rounds*cfg.PPNs) {
+		if got := rep.Stages[3].Items; got != int64(cfg.Producers*cfg.Rounds*cfg.PPNs) {
 			t.Errorf("accumulated %d shares, want %d", got, cfg.Producers*cfg.Rounds*cfg.PPNs)
 		}
 		if rep.EnergyWh == 0 || calls == 0 {

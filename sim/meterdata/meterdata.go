@@ -197,13 +197,23 @@ type Writer struct {
 
 // NewWriter writes the header to w; truth selects the ground-truth columns.
 func NewWriter(w io.Writer, truth bool) *Writer {
-	h := baseHeader
-	if truth {
-		h = append(append([]string(nil), baseHeader...), truthHeader...)
-	}
-	wr := &Writer{w: csv.NewWriter(w), truth: truth, row: make([]string, len(h))}
-	wr.err = wr.w.Write(h)
+	wr := NewRowWriter(w, truth)
+	wr.err = wr.w.Write(Header(truth))
 	return wr
+}
+
+// NewRowWriter is NewWriter without the header: for chunks written in
+// parallel and concatenated under one header.
+func NewRowWriter(w io.Writer, truth bool) *Writer {
+	return &Writer{w: csv.NewWriter(w), truth: truth, row: make([]string, len(Header(truth)))}
+}
+
+// Header returns the header row; truth selects the ground-truth columns.
+func Header(truth bool) []string {
+	if truth {
+		return append(append([]string(nil), baseHeader...), truthHeader...)
+	}
+	return append([]string(nil), baseHeader...)
 }
 
 // Write writes one record. A record without Truth is written with empty

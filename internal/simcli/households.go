@@ -1,0 +1,276 @@
+package simcli
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"runtime"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/ppnet/ppnet/sim/household"
+	"github.com/ppnet/ppnet/sim/meterdata"
+)
+
+type householdsConfig struct {
+	meters, firstMeter uint64
+	days, firstDay     int64
+	model              string
+	interval           time.Duration
+	seed               uint64
+	out, plot, prefix  string
+	truth, print       bool
+	workers            int
+	quiet              bool
+}
+
+func parseHouseholds(args []string, env *Env) (*householdsConfig, error) {
+	fs := flag.NewFlagSet("households", flag.ContinueOnError)
+	c := &householdsConfig{}
+	fs.Uint64Var(&c.meters, "meters", 10, "number of meters")
+	fs.Uint64Var(&c.firstMeter, "first-meter", 0, "id of the first meter")
+	fs.Int64Var(&c.days, "days", 1, "days per meter")
+	fs.Int64Var(&c.firstDay, "first-day", 0, "first day, counted from the model's start")
+	fs.StringVar(&c.model, "model", "", "household model YAML file (default: built-in Indian urban household)")
+	fs.DurationVar(&c.interval, "interval", 0, "reading interval, a multiple of 1m (default: the model's, 15m)")
+	fs.Uint64Var(&c.seed, "seed", 1, "population seed: meter m of seed s is always the same household")
+	fs.StringVar(&c.out, "out", "-", "CSV output file (- for stdout)")
+	fs.StringVar(&c.plot, "plot", "", "write the mean daily load profile to PREFIX.png and PREFIX.svg")
+	fs.StringVar(&c.prefix, "id-prefix", "", "prefix of meter ids in the CSV (id = prefix + number)")
+	fs.BoolVar(&c.truth, "truth", true, "include ground-truth columns (active_occupants, occupied, appliances)")
+	fs.BoolVar(&c.print, "print-model", false, "print the model as YAML (a starting point for --model) and exit")
+	fs.IntVar(&c.workers, "workers", 0, "goroutines (0: all cores)")
+	fs.BoolVar(&c.quiet, "quiet", false, "no progress bar or summary")
+	if err := parseFlags(fs, args, env); err != nil {
+		return nil, err
+	}
+	switch {
+	case c.meters < 1 || c.meters > 1e9:
+		return nil, usageError{fmt.Sprintf("--meters %d: give 1 to 10^9", c.meters)}
+	case c.days < 1 || c.days > 36600:
+		return nil, usageError{fmt.Sprintf("--days %d: give 1 to 36600", c.days)}
+	case c.firstDay < 0:
+		return nil, usageError{fmt.Sprintf("--first-day %d: give 0 or more", c.firstDay)}
+	case c.workers < 0:
+		return nil, usageError{fmt.Sprintf("--workers %d: give 0 (all cores) or more", c.workers)}
+	}
+	if c.workers == 0 {
+		c.workers = runtime.GOMAXPROCS(0)
+	}
+	return c, nil
+}
+
+func loadModel(path string, interval time.Duration) (*household.Options, error) {
+	opts := household.DefaultOptions()
+	if path != "" {
+		var err error
+		if opts, err = household.LoadOptions(path); err != nil {
+			return nil, err
+		}
+	}
+	if interval != 0 {
+		opts.Interval = interval
+		if err := opts.Validate(); err != nil {
+			return nil, usageError{"--interval: " + err.Error()}
+		}
+	}
+	return opts, nil
+}
+
+// hhStats summarises generated readings and collects the load profile.
+type hhStats struct {
+	wh, intervals, occupied uint64
+	profile                 [2][]float64 // [weekday, weekend][interval of day] total Wh
+	count                   [2][]float64
+}
+
+func (s *hhStats) add(o *hhStats) {
+	s.wh += o.wh
+	s.intervals += o.intervals
+	s.occupied += o.occupied
+	for k := range s.profile {
+		for i := range s.profile[k] {
+			s.profile[k][i] += o.profile[k][i]
+			s.count[k][i] += o.count[k][i]
+		}
+	}
+}
+
+func runHouseholds(ctx context.Context, args []string, env *Env) (err error) {
+	c, err := parseHouseholds(args, env)
+	if err != nil {
+		return err
+	}
+	opts, err := loadModel(c.model, c.interval)
+	if err != nil {
+		return err
+	}
+	if c.print {
+		data, err := opts.YAML()
+		if err != nil {
+			return err
+		}
+		_, err = env.Stdout.Write(data)
+		return err
+	}
+	pop, err := household.NewPopulation(opts, c.seed)
+	if err != nil {
+		return err
+	}
+	var out io.Writer = env.Stdout
+	if c.out != "-" {
+		f, err := env.create(c.out)
+		if err != nil {
+			return fmt.Errorf("creating --out file: %w", err)
+		}
+		defer func() {
+			if cerr := f.Close(); err == nil && cerr != nil {
+				err = fmt.Errorf("writing %s: %w", c.out, cerr)
+			}
+		}()
+		out = f
+	}
+	hw := meterdata.NewWriter(out, c.truth)
+	if err := hw.Flush(); err != nil {
+		return err
+	}
+	g := &hhGen{c: c, pop: pop, names: pop.Appliances()}
+	g.perDay = int64(24 * time.Hour / opts.Interval)
+	g.first = c.firstDay * g.perDay
+	g.n = int(c.days * g.perDay)
+	if 24*time.Hour%opts.Interval != 0 { // intervals straddle days
+		g.perDay = 0
+		g.first = c.firstDay * int64(24*time.Hour) / int64(opts.Interval)
+		g.n = int(c.days * int64(24*time.Hour) / int64(opts.Interval))
+	}
+	total := newHHStats(g.perDay)
+	bar := newProgress(env.Stderr, c.quiet, int64(c.meters), "meters")
+	start := time.Now()
+	perChunk := max(1, 4096/uint64(c.days))
+	for lo := uint64(0); lo < c.meters; {
+		// A wave of chunks, generated in parallel and written in order.
+		wave := make([]*hhChunk, 0, 4*c.workers)
+		for len(wave) < cap(wave) && lo < c.meters {
+			hi := min(lo+perChunk, c.meters)
+			wave = append(wave, &hhChunk{lo: c.firstMeter + lo, hi: c.firstMeter + hi, stats: newHHStats(g.perDay)})
+			lo = hi
+		}
+		if err := g.run(ctx, wave); err != nil {
+			return err
+		}
+		for _, ch := range wave {
+			if _, err := out.Write(ch.buf.Bytes()); err != nil {
+				return fmt.Errorf("writing CSV: %w", err)
+			}
+			total.add(ch.stats)
+		}
+		bar.Set(int64(lo))
+	}
+	bar.Finish()
+	if !c.quiet {
+		days := float64(c.meters) * float64(c.days)
+		fmt.Fprintf(env.Stderr, "%d meters × %d days in %v: mean %.2f kWh per household-day, occupied %.1f%% of intervals\n",
+			c.meters, c.days, time.Since(start).Round(time.Millisecond), float64(total.wh)/1000/days,
+			100*float64(total.occupied)/float64(max(total.intervals, 1)))
+	}
+	if c.plot != "" {
+		return plotProfile(c.plot, opts.Interval, total, env)
+	}
+	return nil
+}
+
+func newHHStats(perDay int64) *hhStats {
+	s := &hhStats{}
+	for k := range s.profile {
+		s.profile[k] = make([]float64, perDay)
+		s.count[k] = make([]float64, perDay)
+	}
+	return s
+}
+
+type hhGen struct {
+	c      *householdsConfig
+	pop    *household.Population
+	names  []string
+	perDay int64 // intervals per day; 0 if the interval does not divide a day
+	first  int64 // first interval
+	n      int   // intervals per meter
+}
+
+type hhChunk struct {
+	lo, hi uint64
+	buf    bytes.Buffer
+	stats  *hhStats
+	err    error
+}
+
+func (g *hhGen) run(ctx context.Context, wave []*hhChunk) error {
+	var wg sync.WaitGroup
+	jobs := make(chan *hhChunk)
+	for range g.c.workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ch := range jobs {
+				ch.err = g.chunk(ctx, ch)
+			}
+		}()
+	}
+	for _, ch := range wave {
+		jobs <- ch
+	}
+	close(jobs)
+	wg.Wait()
+	for _, ch := range wave {
+		if ch.err != nil {
+			return ch.err
+		}
+	}
+	return ctx.Err()
+}
+
+func (g *hhGen) chunk(ctx context.Context, ch *hhChunk) error {
+	w := meterdata.NewRowWriter(&ch.buf, g.c.truth)
+	m := g.pop.Meter(ch.lo)
+	var names []string
+	for id := ch.lo; id < ch.hi; id++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		m.Reset(id)
+		meter := g.c.prefix + strconv.FormatUint(id, 10)
+		for r := range m.Readings(g.first, g.n) {
+			rec := meterdata.Record{Meter: meter, Start: g.pop.IntervalStart(r.Interval), Wh: int64(r.Wh)}
+			if g.c.truth {
+				names = names[:0]
+				for a, name := range g.names {
+					if r.On&(1<<a) != 0 {
+						names = append(names, name)
+					}
+				}
+				rec.Truth = &meterdata.Truth{ActiveOccupants: r.ActiveOccupants, Occupied: r.Occupied, Appliances: names}
+			}
+			if err := w.Write(rec); err != nil {
+				return err
+			}
+			s := ch.stats
+			s.wh += r.Wh
+			s.intervals++
+			if r.Occupied {
+				s.occupied++
+			}
+			if g.perDay > 0 {
+				k := 0
+				if wd := rec.Start.Weekday(); wd == time.Saturday || wd == time.Sunday {
+					k = 1
+				}
+				s.profile[k][r.Interval%g.perDay] += float64(r.Wh)
+				s.count[k][r.Interval%g.perDay]++
+			}
+		}
+	}
+	return w.Flush()
+}

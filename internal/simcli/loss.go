@@ -1,0 +1,211 @@
+package simcli
+
+import (
+	"context"
+	"encoding/csv"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/ppnet/ppnet/sim"
+)
+
+// lossHeader is the CSV header of `sim loss`; one row per combination.
+var lossHeader = []string{
+	"w", "t", "pe", "k", "m", "rules",
+	"analytic", "montecarlo", "ci_low", "ci_high", "failure",
+	"all_rules", "all_rules_mc", "expected_producers", "mc_producers",
+	"design_pb", "design_retries", "design_pf",
+	"design_analytic", "design_montecarlo", "design_ci_low", "design_ci_high",
+	"design_expected_producers", "design_mc_producers",
+}
+
+type lossRow struct {
+	paper      sim.PaperModel
+	design     sim.DesignModel
+	pmc, dmc   sim.MCResult
+	simulated  bool
+	pS, pF, dS float64
+}
+
+type lossConfig struct {
+	ws, ts, ks, ms   []int64
+	pes              []float64
+	pb               float64 // < 0: same as pe
+	retries, rules   int
+	pf               float64
+	mc               sim.MCOptions
+	out, plot, title string
+	quiet            bool
+}
+
+func parseLoss(args []string, env *Env) (*lossConfig, error) {
+	fs := flag.NewFlagSet("loss", flag.ContinueOnError)
+	w := fs.String("w", "4", "PPNs per consumer (list/range)")
+	t := fs.String("t", "4", "threshold t (list/range; combinations with t > w are skipped)")
+	pe := fs.String("pe", "1e-6,1e-5,1e-4", "share loss probability p_e (list/range, e.g. 1e-9:1e-1:log)")
+	k := fs.String("k", "1,96", "rounds per aggregation window k (list/range)")
+	m := fs.String("m", "10:1e7:log", "producers per rule M (list/range)")
+	rules := fs.Int("rules", 1, "rules the consumer needs (for all_rules)")
+	pb := fs.String("pb", "pe", `bundle loss probability per attempt in this design's model ("pe": same as p_e)`)
+	retries := fs.Int("retries", 2, "bundle retries in this design's model")
+	pf := fs.Float64("pf", 1e-3, "probability a PPN is down, this design's model")
+	c := &lossConfig{}
+	fs.IntVar(&c.mc.Trials, "trials", 10000, "Monte Carlo trials per combination (0: analytic only)")
+	fs.Uint64Var(&c.mc.Seed, "seed", 1, "seed of the Monte Carlo streams")
+	fs.IntVar(&c.mc.Workers, "workers", 0, "goroutines (0: all cores)")
+	fs.Float64Var(&c.mc.Confidence, "confidence", 0.95, "confidence level of the Wilson intervals")
+	fs.StringVar(&c.out, "out", "-", "CSV output file (- for stdout)")
+	fs.StringVar(&c.plot, "plot", "", "write plots to PREFIX.png and PREFIX.svg (and PREFIX-failure.*)")
+	fs.BoolVar(&c.quiet, "quiet", false, "no progress bar")
+	if err := parseFlags(fs, args, env); err != nil {
+		return nil, err
+	}
+	var err error
+	bad := func(e error) error { return usageError{e.Error()} }
+	if c.ws, err = parseInts("w", *w, 1, 1000); err != nil {
+		return nil, bad(err)
+	}
+	if c.ts, err = parseInts("t", *t, 1, 1000); err != nil {
+		return nil, bad(err)
+	}
+	if c.ks, err = parseInts("k", *k, 1, 1e6); err != nil {
+		return nil, bad(err)
+	}
+	if c.ms, err = parseInts("m", *m, 1, 1e12); err != nil {
+		return nil, bad(err)
+	}
+	if c.pes, err = parseProbs("pe", *pe); err != nil {
+		return nil, bad(err)
+	}
+	c.pb = -1
+	if *pb != "pe" {
+		v, err := strconv.ParseFloat(*pb, 64)
+		if err != nil || !(v >= 0 && v <= 1) {
+			return nil, usageError{fmt.Sprintf("--pb %q: give a probability in [0, 1] or \"pe\"", *pb)}
+		}
+		c.pb = v
+	}
+	c.retries, c.rules, c.pf = *retries, *rules, *pf
+	if c.mc.Trials < 0 {
+		return nil, usageError{fmt.Sprintf("--trials %d: give 0 (analytic only) or more", c.mc.Trials)}
+	}
+	return c, nil
+}
+
+// combos lists the rows to compute, validating each model.
+func (c *lossConfig) combos() ([]lossRow, error) {
+	var rows []lossRow
+	for _, w := range c.ws {
+		for _, t := range c.ts {
+			if t > w {
+				continue
+			}
+			for _, pe := range c.pes {
+				for _, k := range c.ks {
+					for _, m := range c.ms {
+						pb := c.pb
+						if pb < 0 {
+							pb = pe
+						}
+						r := lossRow{
+							paper:  sim.PaperModel{W: int(w), T: int(t), K: int(k), M: m, Pe: pe, Rules: c.rules},
+							design: sim.DesignModel{W: int(w), T: int(t), K: int(k), M: m, Pb: pb, Retries: c.retries, Pf: c.pf, Rules: c.rules},
+						}
+						if err := r.paper.Validate(); err != nil {
+							return nil, usageError{err.Error()}
+						}
+						if err := r.design.Validate(); err != nil {
+							return nil, usageError{err.Error()}
+						}
+						rows = append(rows, r)
+					}
+				}
+			}
+		}
+	}
+	if len(rows) == 0 {
+		return nil, usageError{"no combination has t ≤ w; check --w and --t"}
+	}
+	if len(rows) > 100000 {
+		return nil, usageError{fmt.Sprintf("%d combinations; narrow the lists (at most 100000)", len(rows))}
+	}
+	return rows, nil
+}
+
+func runLoss(ctx context.Context, args []string, env *Env) error {
+	c, err := parseLoss(args, env)
+	if err != nil {
+		return err
+	}
+	rows, err := c.combos()
+	if err != nil {
+		return err
+	}
+	bar := newProgress(env.Stderr, c.quiet || c.mc.Trials == 0, int64(2*len(rows)*c.mc.Trials), "monte carlo")
+	for i := range rows {
+		r := &rows[i]
+		r.pS, r.pF, r.dS = r.paper.Success(), r.paper.Failure(), r.design.Success()
+		if c.mc.Trials == 0 {
+			continue
+		}
+		base := int64(2 * i * c.mc.Trials)
+		opts := c.mc
+		opts.Progress = func(done int) { bar.Set(base + int64(done)) }
+		if r.pmc, err = r.paper.MonteCarlo(ctx, &opts); err != nil {
+			return err
+		}
+		base += int64(c.mc.Trials)
+		if r.dmc, err = r.design.MonteCarlo(ctx, &opts); err != nil {
+			return err
+		}
+		r.simulated = true
+	}
+	bar.Finish()
+	if err := c.writeCSV(rows, env); err != nil {
+		return err
+	}
+	if c.plot != "" {
+		return plotLoss(c, rows, env)
+	}
+	return nil
+}
+
+func (c *lossConfig) writeCSV(rows []lossRow, env *Env) (err error) {
+	var out io.Writer = env.Stdout
+	if c.out != "-" {
+		f, err := env.create(c.out)
+		if err != nil {
+			return fmt.Errorf("creating --out file: %w", err)
+		}
+		defer func() {
+			if cerr := f.Close(); err == nil && cerr != nil {
+				err = fmt.Errorf("writing %s: %w", c.out, cerr)
+			}
+		}()
+		out = f
+	}
+	cw := csv.NewWriter(out)
+	cw.Write(lossHeader)
+	g := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	d := func(v int64) string { return strconv.FormatInt(v, 10) }
+	for _, r := range rows {
+		p, q := r.paper, r.design
+		rec := []string{d(int64(p.W)), d(int64(p.T)), g(p.Pe), d(int64(p.K)), d(p.M), d(int64(max(p.Rules, 1))),
+			g(r.pS), "", "", "", g(r.pF), g(p.AllRules()), "", g(p.ExpectedProducers()), "",
+			g(q.Pb), d(int64(q.Retries)), g(q.Pf), g(r.dS), "", "", "", g(q.ExpectedProducers()), ""}
+		if r.simulated {
+			rec[7], rec[8], rec[9] = g(r.pmc.Success.P), g(r.pmc.Success.Low), g(r.pmc.Success.High)
+			rec[12], rec[14] = g(r.pmc.AllRules.P), g(r.pmc.MeanProducers)
+			rec[19], rec[20], rec[21] = g(r.dmc.Success.P), g(r.dmc.Success.Low), g(r.dmc.Success.High)
+			rec[23] = g(r.dmc.MeanProducers)
+		}
+		cw.Write(rec)
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return fmt.Errorf("writing CSV: %w", err)
+	}
+	return nil
+}
