@@ -45,6 +45,7 @@ type InconsistentError struct {
 	Component      int // first failing component of a vector; −1 for a scalar
 }
 
+// Error says how many shares disagree and how many more would correct them.
 func (e *InconsistentError) Error() string {
 	where := ""
 	if e.Component >= 0 {

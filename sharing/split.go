@@ -33,7 +33,7 @@ type Splitter struct {
 // NewSplitter returns a Splitter for threshold t and the distinct, nonzero
 // x-coordinates xs (1 ≤ t ≤ len(xs)). rnd must be a cryptographically strong
 // source (crypto/rand.Reader, or a *math/rand/v2.ChaCha8 seeded from it); the
-// Splitter reads it in blocks of 4 KiB.
+// Splitter reads it in blocks of 4 KiB (a ChaCha8 through its Uint64 method).
 func NewSplitter(xs []Element, t int, rnd io.Reader) (*Splitter, error) {
 	if err := checkXs(xs); err != nil {
 		return nil, err
