@@ -3,6 +3,7 @@ package sharing
 import (
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"io"
 	"math/bits"
 	"testing"
@@ -230,4 +231,44 @@ func TestNoAllocations(t *testing.T) {
 		}
 	}
 	_ = sink
+}
+
+// TestCombinerConcurrent recovers from two node sets at once, so the
+// last-used fast path and the caches are exercised under -race.
+func TestCombinerConcurrent(t *testing.T) {
+	r := newRand(t)
+	xs := seqXs(6)
+	secret := randElement(r)
+	shares := splitShares(t, xs, 3, secret, r)
+	sets := [][]Share{shares[:3], shares[3:], {shares[0], shares[2], shares[4]}}
+	var c Combiner
+	errs := make(chan error, 4)
+	for g := range 4 {
+		go func() {
+			for i := range 2000 {
+				set := sets[(g+i)%len(sets)]
+				got, err := c.Recover(set, 3)
+				if err == nil && got != secret {
+					err = fmt.Errorf("recovered %d, want %d", got.v, secret.v)
+				}
+				if err == nil && i%100 == 0 {
+					var res RobustResult
+					res, err = c.RobustRecover(shares, 3)
+					if err == nil && res.Secret != secret {
+						err = fmt.Errorf("robust recovered %d, want %d", res.Secret.v, secret.v)
+					}
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
 }
