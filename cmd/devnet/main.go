@@ -33,7 +33,7 @@ func main() {
 	verbose := flag.Bool("v", false, "log daemon events to stderr")
 	flag.Parse()
 	if *verbose {
-		o.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+		o.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()

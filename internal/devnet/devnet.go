@@ -42,7 +42,7 @@ type Options struct {
 	Producers int           // concentrators sharing the meters (default 1; M means one producer per meter)
 	Chunk     int           // meters per bundle (default 4096)
 	Round     time.Duration // fast-clock round length D (default 100ms)
-	Grace     time.Duration // seal grace G (default 100ms)
+	Grace     time.Duration // seal grace G (default 2·D)
 	Settle    time.Duration // consumer wait for missing shares (default 1s)
 	Seed      uint64        // household model seed (default 1)
 	NATSPort  int           // embedded NATS port (default: any free port)
@@ -77,7 +77,7 @@ func (o *Options) defaults() {
 		o.Round = 100 * time.Millisecond
 	}
 	if o.Grace == 0 {
-		o.Grace = 100 * time.Millisecond
+		o.Grace = 2 * o.Round
 	}
 	if o.Settle == 0 {
 		o.Settle = time.Second
@@ -139,7 +139,7 @@ func Start(ctx context.Context, o Options) (*Net, error) {
 	}
 	spec := netconfig.Spec{PPNs: o.PPNs, Threshold: o.T, W: o.W, Meters: o.Meters, Producers: o.Producers, Chunk: o.Chunk,
 		Round: o.Round, Grace: o.Grace, Rounds: o.Rounds, Rules: rules(o.Rounds),
-		Start: time.Now().Add(time.Second + time.Duration(o.Meters/1000)*50*time.Millisecond)}
+		Start: time.Now().Add(2 * time.Second)}
 	var err error
 	if d.Cfg, d.Keys, err = netconfig.Generate(spec, rand.Reader); err != nil {
 		return nil, err

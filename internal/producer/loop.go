@@ -24,6 +24,7 @@ func (p *Producer) rounds(ctx context.Context) {
 	count := p.net.Config.Rounds.Count
 	for count == 0 || next < count {
 		if d := p.net.RoundStart(next + 1).Sub(p.now()); d > 0 {
+			p.prefetch(next)
 			t := time.NewTimer(d)
 			select {
 			case <-ctx.Done():
@@ -32,11 +33,13 @@ func (p *Producer) rounds(ctx context.Context) {
 			case <-t.C:
 			}
 		}
+		t0 := time.Now()
 		if err := p.produce(next); err != nil {
 			p.setErr(err)
 			p.log.Error("round not produced; stopping", "round", next, "err", err)
 			return
 		}
+		p.log.Debug("round stored", "round", next, "took", time.Since(t0), "late_by", p.now().Sub(p.net.RoundStart(next+1)))
 		next++
 		select {
 		case p.poke <- struct{}{}:
@@ -48,6 +51,18 @@ func (p *Producer) rounds(ctx context.Context) {
 	case p.poke <- struct{}{}:
 	default:
 	}
+}
+
+// prefetch reads a round ahead of time, so a source that generates
+// readings in bulk (a day of the household model) is warm when the round
+// is due. The reading that counts is taken again at the due time.
+func (p *Producer) prefetch(round uint64) {
+	all := p.net.ProducerMeters[p.idx]
+	ids := make([]uint64, len(all))
+	for i, m := range all {
+		ids[i] = uint64(m)
+	}
+	_ = p.cfg.Source.Read(round, ids, make([]int64, len(all))) // errors surface at the due time
 }
 
 func (p *Producer) setErr(err error) {
