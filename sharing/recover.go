@@ -53,7 +53,7 @@ func (r *Recoverer) Xs() []Element { return append([]Element(nil), r.xs...) }
 // Recover returns f(0) from ys[i] = f(xs[i]).
 func (r *Recoverer) Recover(ys []Element) (Element, error) {
 	if len(ys) != len(r.lambda) {
-		return Element{}, r.lengthError(len(ys)) // kept out of line so Recover inlines
+		return Element{}, r.lengthError(len(ys))
 	}
 	return Element{dot(r.lambda, ys)}, nil
 }
