@@ -10,14 +10,7 @@ import (
 // certifyAtoms expresses the atom-level target as a combination of the
 // coalition's releases and checks the combination exactly over Q.
 func (sr *search) certifyAtoms(tgt sparse) ([]Term, bool) {
-	if sr.tracked == nil {
-		sr.tracked = newEchelon(sr.ech.ncols, true)
-		for _, r := range sr.rels {
-			sr.tracked.add(sr.s.cells(r))
-		}
-		sr.tracked.finish()
-	}
-	_, combo := sr.tracked.reduce(tgt)
+	_, combo := sr.ech.reduce(tgt)
 	coefs, ok := rationals(combo)
 	acc := map[int32]*big.Rat{}
 	var terms []Term
@@ -34,12 +27,7 @@ func (sr *search) certifyAtoms(tgt sparse) ([]Term, bool) {
 // certifyPP expresses producer pr's total over the time vector tv as a
 // combination of its per-producer values and checks it exactly.
 func (sr *search) certifyPP(g *ppGroup, pr int, tv sparse) ([]Term, bool) {
-	te := newEchelon(len(sr.s.times), true)
-	for _, r := range g.rows {
-		te.add(timeVec(sr.s.windows[r.rule][r.window]))
-	}
-	te.finish()
-	_, combo := te.reduce(tv)
+	_, combo := g.ech.reduce(tv)
 	coefs, ok := rationals(combo)
 	acc := map[int32]*big.Rat{}
 	var terms []Term
@@ -53,6 +41,28 @@ func (sr *search) certifyPP(g *ppGroup, pr int, tv sparse) ([]Term, bool) {
 		}
 	}
 	return terms, ok && equalsTarget(acc, tv)
+}
+
+// certifyRank proves that the rank of the vectors over Q equals their rank
+// mod q (it is never smaller): each vector found dependent mod q is shown,
+// exactly over Q, to be the rational combination of the others that
+// rational reconstruction of its mod-q dependency gives. It fails only if
+// some dependency has a coefficient beyond the reconstruction bound.
+func certifyRank(deps []sparse, vec func(i int) sparse) bool {
+	for _, d := range deps {
+		coefs, ok := rationals(d)
+		if !ok {
+			return false
+		}
+		acc := map[int32]*big.Rat{}
+		for k, i := range d.idx {
+			accumulate(acc, vec(int(i)), coefs[k])
+		}
+		if !equalsTarget(acc, sparse{}) {
+			return false
+		}
+	}
+	return true
 }
 
 func (sr *search) term(rel release, c *big.Rat, modq elt, exact bool) Term {

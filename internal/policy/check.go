@@ -48,7 +48,7 @@ func Check(p *Policy, opts *Options) (*Report, error) {
 	if err := validate(p); err != nil {
 		return nil, err
 	}
-	rep := &Report{Stats: Stats{Seed: o.Seed}}
+	rep := &Report{Stats: Stats{Seed: o.Seed, Exact: true}}
 	var live []int
 	for i := range p.Rules {
 		r := &p.Rules[i]

@@ -25,6 +25,9 @@ type echelon struct {
 	ncols    int
 	rows     []sparse
 	combos   []sparse // nil unless tracking
+	// deps lists, when tracking, one vanishing combination of the inputs
+	// per input that did not enlarge the span (its own coefficient 1).
+	deps []sparse
 	pivot    []int32  // pivot column of each row
 	pivotRow []int32  // row of each pivot column, or −1
 	track    bool
@@ -147,7 +150,7 @@ func (e *echelon) add(v sparse) bool {
 	w := e.unload()
 	if len(w.idx) == 0 {
 		if e.track {
-			clear(e.cdense)
+			e.deps = append(e.deps, e.comboUnload())
 		}
 		return false
 	}

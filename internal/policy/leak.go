@@ -61,7 +61,6 @@ type search struct {
 	s       *structure
 	rels    []release
 	ech     *echelon
-	tracked *echelon
 	prefix  []fpv // (B+1) per producer atom
 	groups  []*ppGroup
 }
@@ -78,11 +77,14 @@ func (sr *search) run(rules []int) {
 		return
 	}
 	sr.rels = sr.s.releases(sr.p)
-	sr.ech = newEchelon(A*B, false)
+	sr.ech = newEchelon(A*B, true)
 	for _, r := range sr.rels {
 		sr.ech.add(sr.s.cells(r))
 	}
 	sr.ech.finish()
+	if !certifyRank(sr.ech.deps, func(i int) sparse { return sr.s.cells(sr.rels[i]) }) {
+		st.Exact = false
+	}
 	st.Releases = max(st.Releases, len(sr.rels))
 	st.Rank = max(st.Rank, sr.ech.rank())
 
@@ -121,7 +123,7 @@ func (sr *search) buildGroups() {
 		key := fmt.Sprint(pp)
 		g := byKey[key]
 		if g == nil {
-			g = &ppGroup{rules: pp, ech: newEchelon(B, false)}
+			g = &ppGroup{rules: pp, ech: newEchelon(B, true)}
 			for _, i := range pp {
 				for j, w := range sr.s.windows[i] {
 					if w != nil {
@@ -131,6 +133,12 @@ func (sr *search) buildGroups() {
 				}
 			}
 			g.ech.finish()
+			if !certifyRank(g.ech.deps, func(i int) sparse {
+				r := g.rows[i]
+				return timeVec(sr.s.windows[r.rule][r.window])
+			}) {
+				sr.rep.Stats.Exact = false
+			}
 			rho := make([]elt, B*nf)
 			for i := range rho {
 				rho[i] = sr.randElt()

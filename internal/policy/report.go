@@ -80,6 +80,10 @@ type Stats struct {
 	Rank int `json:"rank"`
 	// Candidates is the number of (S, T) targets tested.
 	Candidates int64 `json:"candidates"`
+	// Exact is true when, in every coalition, the rank of the releases
+	// over Z_q was certified equal to their rank over Q, so that no
+	// derivable target can have been missed through arithmetic mod q.
+	Exact bool `json:"exact"`
 	// Seed seeds the random fingerprints (Options.Seed).
 	Seed uint64 `json:"seed"`
 }

@@ -1,0 +1,121 @@
+// Package policy decides whether a set of aggregation rules is safe to
+// run: each rule against its consumer's grant and the field bound, and the
+// whole set against the differencing attack (DESIGN §2, issue 6).
+//
+// # Rules and releases
+//
+// Producers p ∈ P report one reading x_{p,τ} per round τ. A rule of
+// consumer c has a producer set Π, a window of k rounds and a kind;
+// windows tile time from round 0 (window j is rounds [j·k, (j+1)·k)) and
+// only windows that end within the horizon H are considered. A band
+// restricts a rule to the rounds whose round of the day (τ mod
+// rounds_per_day) lies in given ranges; T_j denotes window j ∩ band. The
+// values released are linear functionals of x:
+//
+//	sum:           Σ_{p∈Π} Σ_{τ∈T_j} x_{p,τ}          one per window
+//	per-producer:  Σ_{τ∈T_j} x_{p,τ} for each p ∈ Π   one per producer and window
+//
+// A target is the total of a producer group S over a time set T,
+// 1_S ⊗ 1_T: Σ_{p∈S} Σ_{τ∈T} x_{p,τ}. Its extent is max T − min T + 1,
+// the stretch of time it lies in.
+//
+// # What a consumer is entitled to
+//
+// A grant holds allowed kinds, a minimum window W and a minimum cohort K.
+// Consumer c is entitled to target (S, T) iff
+//
+//	extent(T) ≥ W_c  and  (|S| ≥ K_c or c holds the per-producer kind).
+//
+// So a billing consumer granted per-producer values with W = one day may
+// learn one house's daily (or monthly, or monthly peak-band) total, never
+// its hourly one; a grid operator with W = 4 and K = 50 may learn a
+// feeder's hourly total, never a street of 10 houses, nor a feeder per
+// round. Extent, not the number of rounds, measures time: a band total over
+// a month (16 rounds a day for 30 days) has the month's extent, while a
+// band total within one day has the band's.
+//
+// A group G of consumers pooling its releases derives target τ iff 1_S ⊗
+// 1_T lies in the linear span of G's released functionals ("derive by
+// linear combination"). τ is permitted to G iff some member is entitled to
+// it. The rule set leaks iff some group G derives some τ permitted to no
+// member of G.
+//
+// # Which groups are checked: all of them, exactly
+//
+// For a target τ let N(τ) be the consumers not entitled to τ. τ leaks to
+// some group iff it is derivable from N(τ) itself: any leaking G lies
+// within N(τ), and spans grow with the group. N(τ) depends only on |S| and
+// extent(T), and changes only where |S| crosses some K_c or the extent
+// crosses some W_c, so at most (#distinct K + 1)·(#distinct W + 1)
+// coalitions arise. Check builds each once and searches it only for
+// targets forbidden to all its members. This is equivalent to checking
+// every subset of consumers, at the cost of a handful of coalitions.
+//
+// # Atoms and the search
+//
+// Within a coalition, producers that belong to exactly the same rules form
+// a producer atom, and rounds that lie in exactly the same (rule, window)
+// releases form a time atom (numbered by first round). Every derivable
+// vector is constant on atom × atom cells, so targets need only be
+// considered as unions of atoms, and the span is computed in the cell
+// space (A producer atoms × B time atoms), where a per-producer release
+// is represented, per atom, by the sum of its producers' values. The part
+// of the span inside an atom a (vectors of zero sum over a) is exactly
+// Z_a ⊗ W_a, where W_a is the span of the windows of the per-producer rules
+// covering a; so a single producer of a is isolated over T iff 1_T ∈ W_a,
+// and a group mixing parts of atoms is never smaller than a leak of whole
+// atoms or of one producer. The span is put in reduced row echelon form
+// over Z_q, q = 2^61 − 1 (package sharing's field).
+//
+// Targets tried, for every run of consecutive time atoms [lo, hi):
+//   - every single producer atom (exact);
+//   - one producer of each per-producer atom (exact, via W_a);
+//   - every rule's producer set (big groups, for too-fine time);
+//   - unions of 2..MaxUnion atoms, none derivable alone, of total size
+//     below the cohort bound (search; default MaxUnion 3).
+//
+// Each candidate is screened by two random linear fingerprints of its
+// reduction (a false pass has probability q^−2 and is then caught) and
+// confirmed by exact reduction. Without bands this is complete for
+// MaxUnion ≥ A: with interval windows, if (S, T) is derivable so is (S, I)
+// for every maximal interval I of T (in boundary coordinates the span is
+// a direct sum over window boundaries), and I has a smaller extent; and a
+// derivable union containing an atom derivable alone contains a smaller
+// leak. With bands, time atoms need not be intervals and a derivable T
+// need not split into derivable runs, so band-shaped targets other than
+// runs of time atoms are not tried: the search is sound but not proven
+// complete there. The tests compare every decision with a brute-force
+// rational reference on random tiny instances, with and without bands.
+// Totals are what is checked: a derivable difference such as x_a − x_b
+// that yields no total is not counted as a leak.
+//
+// # Exactness of arithmetic mod q
+//
+// Rank over Z_q never exceeds rank over Q, and they differ only if q
+// divides every maximal nonzero minor of the 0/1 release matrix. A
+// refusal is therefore never wrong for that reason: every leak's
+// combination is rebuilt over the rationals (rational reconstruction of
+// the mod-q coefficients, then exact math/big evaluation) and reported as
+// Verified. An acceptance could be wrong only if q = 2^61 − 1 divides all
+// the relevant minors. Minors of a 0/1 matrix of rank r are bounded by
+// r^{r/2}; below r ≈ 20 they are smaller than q and exactness is certain,
+// above it a leak would need q to divide a particular integer the rules
+// determine, which rules written for metering do not arrange — but it is
+// not excluded by proof, and the documentation (docs/policy.md) says so.
+//
+// # Threat model
+//
+// Consumers may collude arbitrarily and know the rules, the producer sets
+// and the released values; they do not see shares (package sharing) and
+// have no side information on readings. Known readings (e.g. a consumer
+// that is itself a producer) are out of scope.
+//
+// # References
+//
+//   - C. Rottondi, G. Verticale, A. Capone, "A security framework for smart
+//     metering with multiple data consumers", IEEE INFOCOM Workshops, 2012.
+//   - D. E. Denning, J. Schlörer, "Inference controls for statistical
+//     databases", IEEE Computer 16(7), 1983 (tracker / differencing attacks).
+//   - P. S. Wang, "A p-adic algorithm for univariate partial fractions",
+//     SYMSAC 1981 (rational reconstruction).
+package policy

@@ -1,0 +1,114 @@
+package policy
+
+import (
+	"fmt"
+	"testing"
+)
+
+// largeFile builds a utility-scale rule set: n producers on feeders of 100
+// meters, 20 feeders to a district, 5 districts to a region; a billing
+// consumer with daily per-producer values, a grid operator with hourly
+// feeder sums, a planner with two-hourly district sums and a researcher
+// with region sums over short windows — 100 rules in all. n must be a
+// multiple of 10,000.
+func largeFile(n int) *File {
+	f := &File{Horizon: 96, RoundsPerDay: 96}
+	for i := 0; i < n; i++ {
+		feeder := i / 100
+		f.Producers = append(f.Producers, FileProducer{
+			ID:  fmt.Sprintf("m%06d", i),
+			Max: 20000,
+			Labels: map[string]string{
+				"feeder":   fmt.Sprintf("F%d", feeder),
+				"district": fmt.Sprintf("D%d", feeder/20),
+				"region":   fmt.Sprintf("R%d", feeder/100),
+			},
+		})
+	}
+	f.Consumers = []FileConsumer{
+		{ID: "billing", Grant: FileGrant{Kinds: []string{"per-producer", "sum"}, MinWindow: 96, MinCohort: 1}},
+		{ID: "grid", Grant: FileGrant{Kinds: []string{"sum"}, MinWindow: 4, MinCohort: 50}},
+		{ID: "planner", Grant: FileGrant{Kinds: []string{"sum"}, MinWindow: 8, MinCohort: 500}},
+		{ID: "research", Grant: FileGrant{Kinds: []string{"sum"}, MinWindow: 1, MinCohort: 5000}},
+	}
+	add := func(id, consumer, sel string, window int, kind string) {
+		f.Rules = append(f.Rules, FileRule{ID: id, Consumer: consumer, Producers: FileSelection{Selector: sel}, Window: window, Kind: kind})
+	}
+	regions := n / 10000
+	for r := 0; r < regions; r++ {
+		add(fmt.Sprintf("bill-R%d", r), "billing", fmt.Sprintf("region=R%d", r), 96, "per-producer")
+	}
+	for fd := 0; fd < 60; fd++ {
+		add(fmt.Sprintf("grid-F%d", fd), "grid", fmt.Sprintf("feeder=F%d", fd), 4, "sum")
+	}
+	for d := 0; d < min(20, n/2000); d++ {
+		add(fmt.Sprintf("plan-D%d", d), "planner", fmt.Sprintf("district=D%d", d), 8, "sum")
+	}
+	for i := 0; len(f.Rules) < 100; i++ {
+		r, w := i%regions, 1+i/regions
+		add(fmt.Sprintf("research-R%d-w%d", r, w), "research", fmt.Sprintf("region=R%d", r), w, "sum")
+	}
+	return f
+}
+
+// TestLargeRuleSet checks a 20,000-producer, 100-rule set: accepted as
+// generated, refused once one feeder rule is echoed minus one meter.
+func TestLargeRuleSet(t *testing.T) {
+	f := largeFile(20000)
+	p, err := Resolve(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Check(p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Accepted || !rep.Stats.Exact {
+		t.Fatalf("legitimate large rule set refused or not certified exact: %+v", rep)
+	}
+	t.Logf("stats %+v", rep.Stats)
+	f.Rules = append(f.Rules, FileRule{ID: "grid-F7-minus", Consumer: "grid", Window: 4, Kind: "sum",
+		Producers: FileSelection{Selector: "feeder=F7", Exclude: []string{"m000742"}}})
+	if p, err = Resolve(f); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err = Check(p, nil); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Accepted || len(rep.Leaks) == 0 || rep.Leaks[0].ProducerCount != 1 || rep.Leaks[0].Producers[0] != "m000742" {
+		t.Fatalf("want the single-meter leak of m000742, got %+v", rep)
+	}
+}
+
+// BenchmarkCheck measures the decision on 100-rule sets of growing size
+// with a 96-round horizon. "resolve" (selector resolution, a linear scan
+// of the registry per rule) is the baseline to compare "check" with.
+func BenchmarkCheck(b *testing.B) {
+	for _, n := range []int{10000, 100000} {
+		f := largeFile(n)
+		p, err := Resolve(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(fmt.Sprintf("resolve/n=%d", n), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := Resolve(f); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("check/n=%d", n), func(b *testing.B) {
+			var rep *Report
+			for b.Loop() {
+				if rep, err = Check(p, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if !rep.Accepted {
+				b.Fatalf("refused: %+v", rep.Leaks)
+			}
+			b.ReportMetric(float64(rep.Stats.Candidates), "candidates")
+			b.ReportMetric(float64(rep.Stats.Coalitions), "coalitions")
+		})
+	}
+}
