@@ -22,14 +22,14 @@ type sparse struct {
 // (over the indices of the vectors added), which lets [echelon.reduce]
 // say how a member of the span is made from the inputs.
 type echelon struct {
-	ncols    int
-	rows     []sparse
-	combos   []sparse // nil unless tracking
+	ncols  int
+	rows   []sparse
+	combos []sparse // nil unless tracking
 	// deps lists, when tracking, one vanishing combination of the inputs
 	// per input that did not enlarge the span (its own coefficient 1).
-	deps []sparse
-	pivot    []int32  // pivot column of each row
-	pivotRow []int32  // row of each pivot column, or −1
+	deps     []sparse
+	pivot    []int32 // pivot column of each row
+	pivotRow []int32 // row of each pivot column, or −1
 	track    bool
 	nadded   int
 	reduced  bool // rows fully reduced (after finish)

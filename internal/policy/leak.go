@@ -58,11 +58,11 @@ type search struct {
 	rng     *rand.ChaCha8
 	rep     *Report
 
-	s       *structure
-	rels    []release
-	ech     *echelon
-	prefix  []fpv // (B+1) per producer atom
-	groups  []*ppGroup
+	s      *structure
+	rels   []release
+	ech    *echelon
+	prefix []fpv // (B+1) per producer atom
+	groups []*ppGroup
 }
 
 func (sr *search) randElt() elt { return sharing.NewElement(sr.rng.Uint64()) }
