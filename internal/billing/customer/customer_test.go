@@ -194,7 +194,7 @@ func testStore(t *testing.T) (*Store, [][]byte, string) {
 		t.Fatal("second Init accepted; it would orphan the officers' shares")
 	}
 	clock := time.Date(2026, 4, 1, 10, 0, 0, 0, time.UTC)
-	s, err := Open(db, &Options{Rand: rand.Reader, Now: func() time.Time { clock = clock.Add(time.Second); return clock }})
+	s, err := Open(db, &Options{Rand: rand.Reader, ContactKey: bytes.Repeat([]byte{7}, 32), Now: func() time.Time { clock = clock.Add(time.Second); return clock }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,6 +225,9 @@ func TestStoreEncryptsAtRest(t *testing.T) {
 		if !bytes.Contains(raw, []byte(c.Phone)) {
 			t.Fatalf("phone %s should be stored visible", c.Phone)
 		}
+	}
+	if email, err := s.Contact(cs[3].ID); err != nil || email != cs[3].Email {
+		t.Fatalf("Contact = %q, %v; want %q", email, err, cs[3].Email)
 	}
 	m, err := s.ByMeter(cs[4].MeterID)
 	if err != nil || m.ID != cs[4].ID || m.Name != MaskName(cs[4].Name) {

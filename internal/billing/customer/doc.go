@@ -27,6 +27,10 @@
 // append-only audit log ([Store.Audit], [Store.VerifyAudit]) before
 // returning anything.
 //
+// With a contact key configured, the e-mail address is also sealed under that
+// service-held key, so bills can be e-mailed ([Store.Contact]); that one field
+// is then readable by the running service, never shown.
+//
 // Masking is static and for display; it is not anonymisation. Masked forms
 // keep initials, the e-mail domain, the account's last four digits and the
 // locality and PIN code.

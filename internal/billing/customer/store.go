@@ -35,6 +35,10 @@ var (
 type Options struct {
 	Rand io.Reader        // randomness for keys and nonces; required
 	Now  func() time.Time // clock for the audit log; default time.Now
+	// ContactKey, when set (32 bytes), also seals each customer's e-mail
+	// address under this service-held key so notifications can be sent
+	// (Store.Contact). Without it, e-mail is reachable only by quorum.
+	ContactKey []byte
 }
 
 // Store is the encrypted customer registry in a bbolt database it shares
@@ -46,6 +50,7 @@ type Store struct {
 	pub  *ecdh.PublicKey
 	rnd  io.Reader
 	now  func() time.Time
+	ck   cipher.AEAD // contact key; nil when not configured
 }
 
 type meta struct {
@@ -57,8 +62,9 @@ type meta struct {
 // record is a customer as stored: the masked view in the clear, the PII
 // sealed.
 type record struct {
-	Masked Masked `json:"masked"`
-	Sealed sealed `json:"sealed"`
+	Masked  Masked  `json:"masked"`
+	Sealed  sealed  `json:"sealed"`
+	Contact *sealed `json:"contact,omitempty"` // e-mail under the contact key
 }
 
 type sealed struct {
@@ -111,6 +117,18 @@ func Open(db *bolt.DB, opts *Options) (*Store, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	if opts.ContactKey != nil {
+		if len(opts.ContactKey) != 32 {
+			return nil, fmt.Errorf("customer: contact key of %d bytes; fix: use 32 random bytes", len(opts.ContactKey))
+		}
+		block, err := aes.NewCipher(opts.ContactKey)
+		if err != nil {
+			return nil, err
+		}
+		if s.ck, err = cipher.NewGCM(block); err != nil {
+			return nil, err
+		}
+	}
 	err := db.Update(func(tx *bolt.Tx) error {
 		for _, name := range [][]byte{bucketCustomers, bucketMeters, bucketAudit} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
@@ -149,7 +167,15 @@ func (s *Store) Put(c Customer) error {
 	if err != nil {
 		return err
 	}
-	val, err := json.Marshal(record{Masked: Mask(&c), Sealed: sl})
+	rec := record{Masked: Mask(&c), Sealed: sl}
+	if s.ck != nil {
+		nonce := make([]byte, s.ck.NonceSize())
+		if _, err := io.ReadFull(s.rnd, nonce); err != nil {
+			return fmt.Errorf("customer: nonce: %w", err)
+		}
+		rec.Contact = &sealed{Nonce: nonce, Ciphertext: s.ck.Seal(nil, nonce, []byte(c.Email), []byte("contact "+c.ID))}
+	}
+	val, err := json.Marshal(rec)
 	if err != nil {
 		return err
 	}
@@ -172,6 +198,26 @@ func (s *Store) Put(c Customer) error {
 		}
 		return recs.Put([]byte(c.ID), val)
 	})
+}
+
+// Contact returns a customer's e-mail address for sending notifications.
+// It needs the contact key; callers must not display or log the result.
+func (s *Store) Contact(id string) (string, error) {
+	if s.ck == nil {
+		return "", errors.New("customer: no contact key configured; fix: set Options.ContactKey to send e-mail")
+	}
+	r, err := s.get(id)
+	if err != nil {
+		return "", err
+	}
+	if r.Contact == nil || len(r.Contact.Nonce) != s.ck.NonceSize() {
+		return "", fmt.Errorf("customer: %q has no sealed contact; fix: re-save the customer with the contact key set", id)
+	}
+	email, err := s.ck.Open(nil, r.Contact.Nonce, r.Contact.Ciphertext, []byte("contact "+id))
+	if err != nil {
+		return "", fmt.Errorf("customer: contact of %q does not decrypt (wrong contact key?): %w", id, err)
+	}
+	return string(email), nil
 }
 
 // Get returns the masked view of one customer.
