@@ -27,22 +27,35 @@ func (m *Meter) generate(slot *day, d int64) {
 		if m.house.Units[i] == 0 || a.months&month == 0 {
 			continue
 		}
+		extra, bit := a.PowerW-a.StandbyW, uint64(1)<<i
 		for range m.house.Units[i] {
-			clear(m.unit[:])
+			m.runs = m.runs[:0]
 			if a.Cycling != nil {
 				m.cycle(a.Cycling)
 			} else {
 				m.events(a, slot)
 			}
-			extra, bit := a.PowerW-a.StandbyW, uint64(1)<<i
-			for k, on := range m.unit {
-				if on {
+			// Only the minutes the unit ran are touched, not the whole day.
+			for _, r := range m.runs {
+				for k := r.from; k < r.to; k++ {
 					slot.power[k] += extra
 					slot.on[k] |= bit
+					m.unit[k] = false
 				}
 			}
 		}
 	}
+}
+
+// run is a stretch [from, to) of minutes a unit is on.
+type run struct{ from, to int }
+
+// mark switches the current unit on over [from, to), recording the run.
+func (m *Meter) mark(from, to int) {
+	for k := from; k < to; k++ {
+		m.unit[k] = true
+	}
+	m.runs = append(m.runs, run{from, to})
 }
 
 // occupancy runs the active-occupant Markov chain over the day's steps.
@@ -78,8 +91,8 @@ func (m *Meter) cycle(c *Cycling) {
 	t := -m.rng.IntN(c.OnMinutes + c.OffMinutes)
 	for t < minutesPerDay {
 		on := jitter(m, c.OnMinutes)
-		for k := max(t, 0); k < min(t+on, minutesPerDay); k++ {
-			m.unit[k] = true
+		if from, to := max(t, 0), min(t+on, minutesPerDay); from < to {
+			m.mark(from, to)
 		}
 		t += on + jitter(m, c.OffMinutes)
 	}
@@ -105,10 +118,12 @@ func (m *Meter) events(a *compiled, slot *day) {
 			continue
 		}
 		dur := min(a.CycleMinutes+m.rng.IntN(a.CycleMinutes+1), remaining)
-		for k := start; k < min(start+dur, end) && !m.unit[k]; k++ {
-			m.unit[k] = true
-			remaining--
+		stop := start
+		for stop < min(start+dur, end) && !m.unit[stop] {
+			stop++
 		}
+		m.mark(start, stop)
+		remaining -= stop - start
 	}
 }
 

@@ -130,7 +130,8 @@ type Meter struct {
 	src   rand.ChaCha8
 	rng   *rand.Rand
 	days  [2]day
-	unit  [minutesPerDay]bool // scratch: minutes one unit is on
+	unit  [minutesPerDay]bool // scratch: minutes one unit is on; all false between units
+	runs  []run               // scratch: the runs marked in unit
 }
 
 type day struct {
