@@ -16,8 +16,10 @@ type Options struct {
 	// MaxLeaks stops the search after this many leaks (default 5).
 	MaxLeaks int
 	// Seed seeds the random linear fingerprints that screen candidates
-	// before exact verification (default 1). Any seed gives the same
-	// decision except with probability about (candidates)·q^−2.
+	// before exact verification (default 1). The report does not depend on
+	// it: a derivable candidate always passes the screen, and a
+	// non-derivable one that passes (probability q^−2) fails the exact
+	// check.
 	Seed uint64
 }
 

@@ -355,13 +355,20 @@ func (sr *search) record(prods []int, lo, hi int, terms []Term, verified bool) {
 		l.Consumers = append(l.Consumers, cons.ID)
 		g := cons.Grant
 		if ext < g.MinWindow {
-			l.Why = append(l.Why, fmt.Sprintf("%s: the total covers a stretch of %d rounds, shorter than its minimum window %d", cons.ID, ext, g.MinWindow))
+			l.Why = append(l.Why, fmt.Sprintf("%s: the total covers a stretch of %s, shorter than its minimum window %d", cons.ID, plural(ext, "round"), g.MinWindow))
 		} else {
-			l.Why = append(l.Why, fmt.Sprintf("%s: the total covers %d producers, fewer than its minimum cohort %d, and it holds no per-producer grant", cons.ID, len(prods), g.MinCohort))
+			l.Why = append(l.Why, fmt.Sprintf("%s: the total covers %s, fewer than its minimum cohort %d, and it holds no per-producer grant", cons.ID, plural(len(prods), "producer"), g.MinCohort))
 		}
 	}
 	l.Producers = sr.ids(prods)
 	sr.rep.Leaks = append(sr.rep.Leaks, l)
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // ids lists up to 20 producer ids.

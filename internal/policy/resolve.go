@@ -122,6 +122,7 @@ func Resolve(f *File) (*Policy, error) {
 		consIdx[fc.ID] = i
 		p.Consumers = append(p.Consumers, c)
 	}
+	idx := labelIndex(f)
 	ruleIDs := make(map[string]bool, len(f.Rules))
 	for i, fr := range f.Rules {
 		if fr.ID == "" {
@@ -131,7 +132,7 @@ func Resolve(f *File) (*Policy, error) {
 			return nil, fmt.Errorf("policy: rule id %q appears twice; rule ids must be unique", fr.ID)
 		}
 		ruleIDs[fr.ID] = true
-		r, err := resolveRule(f, fr, prodIdx, consIdx)
+		r, err := resolveRule(f, fr, prodIdx, consIdx, idx)
 		if err != nil {
 			return nil, err
 		}
@@ -164,7 +165,22 @@ func resolveConsumer(i int, fc FileConsumer) (Consumer, error) {
 	return Consumer{ID: fc.ID, Grant: g}, nil
 }
 
-func resolveRule(f *File, fr FileRule, prodIdx, consIdx map[string]int) (Rule, error) {
+// labelIndex maps label → value → producers carrying it, in order, so a
+// selector costs the size of its smallest term's list, not a registry scan.
+func labelIndex(f *File) map[string]map[string][]int {
+	idx := map[string]map[string][]int{}
+	for i, fp := range f.Producers {
+		for k, v := range fp.Labels {
+			if idx[k] == nil {
+				idx[k] = map[string][]int{}
+			}
+			idx[k][v] = append(idx[k][v], i)
+		}
+	}
+	return idx
+}
+
+func resolveRule(f *File, fr FileRule, prodIdx, consIdx map[string]int, idx map[string]map[string][]int) (Rule, error) {
 	r := Rule{ID: fr.ID, Window: fr.Window}
 	c, ok := consIdx[fr.Consumer]
 	if !ok {
@@ -191,7 +207,7 @@ func resolveRule(f *File, fr FileRule, prodIdx, consIdx map[string]int) (Rule, e
 		}
 		r.Band = append(r.Band, Range{From: b[0], To: b[1]})
 	}
-	set, err := selectProducers(f, fr, prodIdx)
+	set, err := selectProducers(f, fr, prodIdx, idx)
 	if err != nil {
 		return Rule{}, err
 	}
@@ -200,7 +216,7 @@ func resolveRule(f *File, fr FileRule, prodIdx, consIdx map[string]int) (Rule, e
 }
 
 // selectProducers resolves ids ∪ selector − exclude into sorted indices.
-func selectProducers(f *File, fr FileRule, prodIdx map[string]int) ([]int, error) {
+func selectProducers(f *File, fr FileRule, prodIdx map[string]int, idx map[string]map[string][]int) ([]int, error) {
 	s := fr.Producers
 	if len(s.IDs) == 0 && s.Selector == "" {
 		return nil, fmt.Errorf("policy: rule %q selects no producers: give producers.ids or producers.selector", fr.ID)
@@ -221,8 +237,15 @@ func selectProducers(f *File, fr FileRule, prodIdx map[string]int) ([]int, error
 		if err != nil {
 			return nil, fmt.Errorf("policy: rule %q: %w", fr.ID, err)
 		}
-		for i, fp := range f.Producers {
-			if matches(fp.Labels, terms) {
+		// Scan the shortest term's list and test the other terms.
+		best := idx[terms[0].key][terms[0].value]
+		for _, t := range terms[1:] {
+			if l := idx[t.key][t.value]; len(l) < len(best) {
+				best = l
+			}
+		}
+		for _, i := range best {
+			if matches(f.Producers[i].Labels, terms) {
 				in[i] = true
 			}
 		}
