@@ -54,7 +54,8 @@ func (p *PPN) consume(ctx context.Context, it jetstream.MessagesContext) {
 		sealed := p.handle(m)
 		// Commit at a seal (aggregates must be durable before they are
 		// sent), every CommitEvery messages, or when the stream is idle.
-		if sealed || p.st.uncommit >= p.cfg.CommitEvery || len(msgs) == 0 {
+		idle := len(msgs) == 0 && !p.cfg.Crash
+		if sealed || p.st.uncommit >= p.cfg.CommitEvery || idle {
 			if err := p.commit(); err != nil {
 				p.setErr(err)
 				p.log.Error("state commit failed; stopping", "err", err)
@@ -86,6 +87,7 @@ func (p *PPN) handle(m jetstream.Msg) bool {
 		p.log.Warn("message rejected", "seq", seq, "subject", m.Subject(), "reason", reason, "err", err)
 	}
 	p.m.seq.Set(float64(seq))
+	p.applied.Store(seq)
 	return p.st.sealed != before
 }
 
@@ -95,6 +97,7 @@ func (p *PPN) commit() error {
 		return err
 	}
 	p.m.commits.Inc()
+	p.committed.Store(p.st.seq)
 	if emitted {
 		poke(p.outboxPoke)
 	}

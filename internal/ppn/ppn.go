@@ -77,8 +77,10 @@ type Config struct {
 	// NoSealer disables this PPN's seal timer: it still applies seals
 	// appended by others. Tests use it to place seals themselves.
 	NoSealer bool `yaml:"-"`
-	// Crash makes Shutdown drop what was applied since the last commit, as
-	// a killed process would: for tests of exactly-once recovery.
+	// Crash makes the PPN commit only at seals and every CommitEvery
+	// messages (not when idle) and makes Shutdown drop what was applied
+	// since the last commit, as a process killed between commits would:
+	// for tests of exactly-once recovery.
 	Crash bool `yaml:"-"`
 	// Tamper, if set, may change the values of each aggregate before it is
 	// sealed: fault injection for tests of a lying PPN. Never set it in
@@ -108,6 +110,8 @@ type PPN struct {
 	plain, aad  []byte
 	shares      []sharing.Element
 	sealedNext  atomic.Uint64
+	applied     atomic.Uint64 // last stream sequence applied
+	committed   atomic.Uint64 // last stream sequence committed
 	sealedPoke  chan struct{}
 	outboxPoke  chan struct{}
 	ready, done chan struct{}
@@ -210,6 +214,8 @@ func (p *PPN) Start(ctx context.Context) error {
 		return err
 	}
 	p.sealedNext.Store(p.st.sealed)
+	p.applied.Store(p.st.seq)
+	p.committed.Store(p.st.seq)
 	if p.cfg.Conn != nil {
 		p.nats = &daemon.NATS{Conn: p.cfg.Conn}
 	} else if p.nats, err = daemon.DialNATS(p.cfg.NATS, p.cfg.DataDir, p.cfg.NATSPort, "ppn-"+p.cfg.ID, p.log); err != nil {
@@ -295,6 +301,10 @@ func (p *PPN) Done() <-chan struct{} { return p.done }
 
 // HTTPAddr returns the metrics/healthz address.
 func (p *PPN) HTTPAddr() string { return p.http.Addr() }
+
+// Position returns the last bundle-stream sequence applied and the last
+// one committed; after a crash the PPN resumes at committed+1.
+func (p *PPN) Position() (applied, committed uint64) { return p.applied.Load(), p.committed.Load() }
 
 // Registry returns the PPN's metrics registry.
 func (p *PPN) Registry() *prometheus.Registry { return p.reg }
