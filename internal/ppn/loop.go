@@ -72,19 +72,24 @@ func (p *PPN) handle(m jetstream.Msg) bool {
 		p.log.Warn("message without stream metadata", "err", err)
 		return false
 	}
-	seq := meta.Sequence.Stream
+	return p.ingest(m.Data(), meta.Sequence.Stream, m.Subject())
+}
+
+// ingest applies the message at seq unless it was applied already, counts
+// and logs a rejection, and reports whether it sealed rounds.
+func (p *PPN) ingest(data []byte, seq uint64, subject string) bool {
 	if seq <= p.st.seq {
 		return false // already applied before a restart or consumer reset
 	}
 	before := p.st.sealed
-	if err := p.apply(m.Data(), seq); err != nil {
+	if err := p.apply(data, seq); err != nil {
 		var re *rejectError
 		reason := "other"
 		if errors.As(err, &re) {
 			reason = re.reason
 		}
 		p.m.rejected.WithLabelValues(reason).Inc()
-		p.log.Warn("message rejected", "seq", seq, "subject", m.Subject(), "reason", reason, "err", err)
+		p.log.Warn("message rejected", "seq", seq, "subject", subject, "reason", reason, "err", err)
 	}
 	p.m.seq.Set(float64(seq))
 	p.applied.Store(seq)
