@@ -21,9 +21,10 @@ const randBufWords = 512
 // Splitter splits secrets into shares for a fixed set of x-coordinates and
 // threshold. It is not safe for concurrent use; give each goroutine its own.
 type Splitter struct {
-	xs  []Element
-	t   int
-	rnd io.Reader
+	xs   []Element
+	pows []uint64 // pows[j·(t−1) + k−1] = xs[j]^k for k = 1 … t−1
+	t    int
+	rnd  io.Reader
 
 	coef []uint64               // r_1 … r_{t−1} of the current polynomial
 	raw  [randBufWords * 8]byte // random words, little-endian
@@ -44,8 +45,18 @@ func NewSplitter(xs []Element, t int, rnd io.Reader) (*Splitter, error) {
 	if rnd == nil {
 		return nil, fmt.Errorf("%w: nil source; pass crypto/rand.Reader", ErrRandomness)
 	}
+	d := t - 1
+	pows := make([]uint64, len(xs)*d)
+	for j, x := range xs {
+		p := uint64(1)
+		for k := 0; k < d; k++ {
+			p = mulmod(p, x.v)
+			pows[j*d+k] = p
+		}
+	}
 	return &Splitter{
 		xs:   append([]Element(nil), xs...),
+		pows: pows,
 		t:    t,
 		rnd:  rnd,
 		coef: make([]uint64, t-1),
@@ -90,52 +101,57 @@ func (s *Splitter) split(secret Element, dst []Element) error {
 	}
 	sec := secret.v
 	c := s.coef
+	d := len(c)
 	dst = dst[:len(s.xs)]
-	// Horner's rule, unrolled for t ≤ 4 (every deployment so far) with lazy
-	// reduction: fold leaves a value below 2^62 … 2^64 that still fits the
-	// next product, so only the last step reduces fully (bounds in fold's
-	// comment).
-	switch len(c) {
+	// f(x) = µ + Σ c_k·x^k with the powers of every x precomputed: the
+	// products are independent (no Horner chain), so they overlap in the
+	// pipeline, and with lazy reduction each share is reduced once.
+	switch d {
 	case 0:
 		for j := range dst {
 			dst[j] = Element{sec}
 		}
 	case 1:
-		c1 := c[0]
-		for j, x := range s.xs {
-			dst[j] = Element{reduce64(fold(c1, x.v) + sec)}
+		pw := s.pows[:len(dst)]
+		for j := range dst {
+			dst[j] = Element{reduce64(sec + fold(c[0], pw[j]))}
 		}
 	case 2:
 		c1, c2 := c[0], c[1]
-		for j, x := range s.xs {
-			a := fold(c2, x.v) + c1
-			dst[j] = Element{reduce64(fold(a, x.v) + sec)}
+		pw := s.pows[:2*len(dst)]
+		for j := range dst {
+			p := pw[2*j : 2*j+2]
+			dst[j] = Element{reduce64(sec + fold(c1, p[0]) + fold(c2, p[1]))}
 		}
 	case 3:
 		c1, c2, c3 := c[0], c[1], c[2]
-		for j, x := range s.xs {
-			a := fold(c3, x.v) + c2
-			a = fold(a, x.v) + c1
-			dst[j] = Element{reduce64(fold(a, x.v) + sec)}
+		pw := s.pows[:3*len(dst)]
+		for j := range dst {
+			p := pw[3*j : 3*j+3]
+			dst[j] = Element{reduce64(sec + fold(c1, p[0]) + fold(c2, p[1]) + fold(c3, p[2]))}
 		}
 	default:
-		top := len(c) - 1
-		for j, x := range s.xs {
-			acc := c[top]
-			for k := top - 1; k >= 0; k-- {
-				acc = addmod(mulmod(acc, x.v), c[k])
+		for j := range dst {
+			p := s.pows[j*d : (j+1)*d]
+			acc := sec
+			k := 0
+			for ; k+3 <= d; k += 3 {
+				acc = reduce64(acc + fold(c[k], p[k]) + fold(c[k+1], p[k+1]) + fold(c[k+2], p[k+2]))
 			}
-			dst[j] = Element{addmod(mulmod(acc, x.v), sec)}
+			for ; k < d; k++ {
+				acc = reduce64(acc + fold(c[k], p[k]))
+			}
+			dst[j] = Element{acc}
 		}
 	}
 	return nil
 }
 
 // fold returns a value ≡ a·x (mod q) without the final conditional
-// subtraction, for x < 2^61. With a < 2^62·k the product is below
-// 2^123·k, its high word below 2^59·k, and the result below 2^61 + 2^62·k:
-// starting from a canonical coefficient, three Horner steps (each adding a
-// coefficient below 2^61) stay below 1.5·2^63, so the sums never wrap.
+// subtraction, for x < 2^61 and any a < 2^64: the product splits as
+// (a·x mod 2^61) + (a·x >> 61)·2^61 with 2^61 ≡ 1, and a·x >> 61 < a, so the
+// result is below 2^61 + a. For canonical a it is below 2^62, so a
+// canonical value plus three such products, or four products, stay below 2^64.
 func fold(a, x uint64) uint64 {
 	hi, lo := bits.Mul64(a, x)
 	return (lo & Q) + (hi<<3 | lo>>61)
