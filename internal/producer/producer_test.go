@@ -1,0 +1,220 @@
+package producer
+
+import (
+	"crypto/cipher"
+	"crypto/rand"
+	"encoding/binary"
+	mrand "math/rand/v2"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/ppnet/ppnet/internal/netconfig"
+	"github.com/ppnet/ppnet/internal/seal"
+	"github.com/ppnet/ppnet/internal/wire"
+	"github.com/ppnet/ppnet/sharing"
+)
+
+// testSeed returns the seed of randomized tests: PPNET_TEST_SEED if set,
+// else a fixed default. It is logged so a failure can be replayed.
+func testSeed(t *testing.T) uint64 {
+	t.Helper()
+	seed := uint64(20260105)
+	if s := os.Getenv("PPNET_TEST_SEED"); s != "" {
+		v, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			t.Fatalf("PPNET_TEST_SEED=%q: %v", s, err)
+		}
+		seed = v
+	}
+	t.Logf("seed %d (set PPNET_TEST_SEED to replay)", seed)
+	return seed
+}
+
+func testNetwork(t *testing.T) (*netconfig.Network, *netconfig.Keys) {
+	t.Helper()
+	spec := netconfig.Spec{PPNs: 5, Threshold: 3, W: 5, Meters: 1, Producers: 1,
+		Start: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Round: time.Minute, Rounds: 0,
+		Rules: []netconfig.RuleSpec{{ID: "r", Consumer: "c", Kind: netconfig.KindSum, Window: 1, Fraction: 1}}}
+	c, keys, err := netconfig.Generate(spec, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := c.Resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n, keys
+}
+
+// TestTMinus1PartsIndependentOfReading builds real bundles for a meter
+// whose reading is 0 in one run and the largest allowed value in another,
+// opens the parts of t−1 = 2 PPNs with their keys, and checks with a
+// chi-square test that the joint distribution of their shares (top 3 bits
+// of each, 64 cells) is uniform in both runs and the same across them.
+func TestTMinus1PartsIndependentOfReading(t *testing.T) {
+	seed := testSeed(t)
+	n, keys := testNetwork(t)
+	const rounds = 6400 // 100 per cell
+	hist := func(reading int64, stream uint64) []float64 {
+		ring := seal.NewKeyring(keys.Producers[0], n.Config.Epoch)
+		for i, k := range n.PPNKeys {
+			ring.AddPeer(seal.PurposePart, i, k)
+		}
+		b, err := newBuilder(n, 0, ring, mrand.NewChaCha8(seedBytes(seed, stream)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var opens [2]cipher.AEAD // PPN 0 and 1 ends of their keys with the producer
+		for j := range opens {
+			r := seal.NewKeyring(keys.PPNs[j], n.Config.Epoch)
+			r.AddPeer(seal.PurposePart, 0, n.ProducerKeys[0])
+			if opens[j], err = r.AEAD(seal.PurposePart, 0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cells := make([]float64, 64)
+		for r := uint64(0); r < rounds; r++ {
+			msgs, _, err := b.build(r, []uint32{0}, []int64{reading})
+			if err != nil {
+				t.Fatal(err)
+			}
+			bd, err := wire.DecodeBundle(msgs[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			var top [2]uint64
+			for j := 0; j < 2; j++ { // PPNs 0 and 1
+				v := openShare(t, opens[j], bd, j)
+				top[j] = v >> 58
+			}
+			cells[top[0]*8+top[1]]++
+		}
+		return cells
+	}
+	zero := hist(0, 1)
+	big := hist(int64(n.Config.MaxReading), 2)
+	// χ² critical value for 63 degrees of freedom at α = 0.001.
+	const crit = 103.4
+	for name, cells := range map[string][]float64{"reading 0": zero, "reading max": big} {
+		var chi float64
+		for _, c := range cells {
+			chi += (c - rounds/64.0) * (c - rounds/64.0) / (rounds / 64.0)
+		}
+		if chi > crit {
+			t.Errorf("%s: χ² = %.1f > %.1f: the t−1 shares are not uniform", name, chi, crit)
+		}
+		t.Logf("%s: χ² = %.1f against uniform (critical %.1f)", name, chi, crit)
+	}
+	var chi float64 // two-sample χ² with equal sizes
+	for i := range zero {
+		if s := zero[i] + big[i]; s > 0 {
+			chi += (zero[i] - big[i]) * (zero[i] - big[i]) / s
+		}
+	}
+	if chi > crit {
+		t.Errorf("two-sample χ² = %.1f > %.1f: the t−1 shares depend on the reading", chi, crit)
+	}
+	t.Logf("reading 0 vs max: two-sample χ² = %.1f (critical %.1f)", chi, crit)
+}
+
+func seedBytes(seed, stream uint64) [32]byte {
+	var k [32]byte
+	binary.LittleEndian.PutUint64(k[:], seed)
+	binary.LittleEndian.PutUint64(k[8:], stream)
+	return k
+}
+
+func openShare(t *testing.T, aead cipher.AEAD, b wire.Bundle, ppn int) uint64 {
+	t.Helper()
+	p, err := seal.Open(aead, nil, seal.PartNonce(b.Epoch, b.Round, b.Chunk), b.Parts[ppn].Sealed, wire.PartAAD(nil, b.Header, uint16(ppn)))
+	if err != nil {
+		t.Fatalf("part for PPN %d: %v", ppn, err)
+	}
+	es := make([]sharing.Element, 1)
+	if err := wire.DecodeElements(es, p); err != nil {
+		t.Fatal(err)
+	}
+	return es[0].Uint64()
+}
+
+// TestBuildRecovers checks the bundles a producer builds: every PPN's part
+// opens, and any t of them recover each meter's reading; a concentrator's
+// meters are split into chunks with distinct nonces.
+func TestBuildRecovers(t *testing.T) {
+	spec := netconfig.Spec{PPNs: 4, Threshold: 3, W: 3, Meters: 10, Producers: 1, Chunk: 4,
+		Start: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Round: time.Minute,
+		Rules: []netconfig.RuleSpec{
+			{ID: "a", Consumer: "c", Kind: netconfig.KindSum, Window: 1, Fraction: 0.5},
+			{ID: "b", Consumer: "c", Kind: netconfig.KindSum, Window: 1, Fraction: 1},
+		}}
+	c, keys, err := netconfig.Generate(spec, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := c.Resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring := seal.NewKeyring(keys.Producers[0], n.Config.Epoch)
+	for i, k := range n.PPNKeys {
+		ring.AddPeer(seal.PurposePart, i, k)
+	}
+	b, err := newBuilder(n, 0, ring, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	meters := n.ProducerMeters[0]
+	wh := []int64{0, 1, -5, 1000, 7, 8, 9, 10, 11, 12}
+	msgs, sealed, err := b.build(3, meters, wh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != 3 {
+		t.Fatalf("%d chunks, want 3 for 10 meters in chunks of 4", len(msgs))
+	}
+	// Meters 0–4 serve rules a (PPNs 0,1,2) and b (PPNs 1,2,3): 4 PPNs;
+	// meters 5–9 only b: 3 PPNs.
+	if sealed != 5*4+5*3 {
+		t.Fatalf("%d shares sealed, want 35", sealed)
+	}
+	var comb sharing.Combiner
+	for c, msg := range msgs {
+		bd, err := wire.DecodeBundle(msg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if int(bd.Chunk) != c {
+			t.Fatalf("chunk %d labelled %d", c, bd.Chunk)
+		}
+		got := map[uint32][]sharing.Share{}
+		for _, part := range bd.Parts {
+			ring := seal.NewKeyring(keys.PPNs[part.PPN], 1)
+			ring.AddPeer(seal.PurposePart, 0, n.ProducerKeys[0])
+			aead, _ := ring.AEAD(seal.PurposePart, 0)
+			p, err := seal.Open(aead, nil, seal.PartNonce(1, 3, bd.Chunk), part.Sealed, wire.PartAAD(nil, bd.Header, part.PPN))
+			if err != nil {
+				t.Fatalf("chunk %d PPN %d: %v", c, part.PPN, err)
+			}
+			k := 0
+			for _, m := range bd.Meters {
+				if n.MeterPPNs[m]&(1<<part.PPN) == 0 {
+					continue
+				}
+				e, _ := sharing.ElementFromCanonical(binary.BigEndian.Uint64(p[8*k:]))
+				got[m] = append(got[m], sharing.Share{X: n.X[part.PPN], Y: e})
+				k++
+			}
+		}
+		for _, m := range bd.Meters {
+			v, err := comb.Recover(got[m], 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v.Int64() != wh[m] {
+				t.Errorf("meter %d recovered %d, want %d", m, v.Int64(), wh[m])
+			}
+		}
+	}
+}
