@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"iter"
 	"math"
+	"math/bits"
 	"math/rand/v2"
 	"runtime"
 	"sync"
@@ -146,6 +147,12 @@ func (s *hashSet) has(p int) bool {
 	return mix(s.key+uint64(p)*0x9e3779b97f4a7c15) < s.threshold
 }
 
+// bit is has as 1 or 0, computed without a branch (the borrow of h − p·2^64).
+func (s *hashSet) bit(p int) uint64 {
+	_, borrow := bits.Sub64(mix(s.key+uint64(p)*0x9e3779b97f4a7c15), s.threshold, 0)
+	return borrow
+}
+
 // Len returns M_c.
 func (s *hashSet) Len() int { return s.size }
 
@@ -166,13 +173,11 @@ func countSizes(sets []*hashSet) {
 	for range runtime.GOMAXPROCS(0) {
 		wg.Go(func() {
 			for s := range next {
-				n := 0
+				var n uint64
 				for p := range s.producers {
-					if s.has(p) {
-						n++
-					}
+					n += s.bit(p)
 				}
-				s.size = n
+				s.size = int(n)
 			}
 		})
 	}

@@ -456,3 +456,30 @@ func TestGreedyReading(t *testing.T) {
 		t.Errorf("greedy: active %v loads %v, want [0 1] and [6 8]", r.Active, r.Load)
 	}
 }
+
+// TestProducerPPNsGenerated compares the producer-by-producer path for
+// generated sets with the sets replayed consumer by consumer.
+func TestProducerPPNsGenerated(t *testing.T) {
+	in, err := Generate(GenOptions{Family: FamilyHard, Producers: 3000, Consumers: 30, Seed: 11})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Pack(in, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := make([][]int, in.Producers)
+	for c, cons := range in.Consumers {
+		for p := range cons.Producers.All() {
+			want[p] = append(want[p], r.Consumers[c]...)
+		}
+	}
+	ps := r.ProducerPPNs(in)
+	for p := range want {
+		slices.Sort(want[p])
+		want[p] = slices.Compact(want[p])
+		if got := ps.PPNs(p); !slices.Equal(got, want[p]) {
+			t.Fatalf("producer %d sends to %v, want %v", p, got, want[p])
+		}
+	}
+}

@@ -156,6 +156,10 @@ func (r *Result) ProducerPPNs(in *Instance) *ProducerSets {
 	for lo := 0; lo < in.Producers; lo += chunk {
 		hi := min(lo+chunk, in.Producers)
 		wg.Go(func() {
+			if hs, ok := hashSets(in); ok {
+				ps.fillHashed(hs, r, pos, lo, hi)
+				return
+			}
 			for c, cons := range in.Consumers {
 				mask := make([]uint64, ps.words)
 				for _, n := range r.Consumers[c] {
@@ -195,4 +199,41 @@ func (ps *ProducerSets) Shares() int64 {
 		s += int64(bits.OnesCount64(w))
 	}
 	return s
+}
+
+// hashSets returns the generated sets of in, if every set is generated.
+func hashSets(in *Instance) ([]*hashSet, bool) {
+	hs := make([]*hashSet, len(in.Consumers))
+	for c, cons := range in.Consumers {
+		h, ok := cons.Producers.(*hashSet)
+		if !ok {
+			return nil, false
+		}
+		hs[c] = h
+	}
+	return hs, true
+}
+
+// fillHashed computes the sets of producers lo..hi−1 producer by producer:
+// membership of a generated set is a hash, so each producer's row is built
+// in registers and written once.
+func (ps *ProducerSets) fillHashed(hs []*hashSet, r *Result, pos map[int]int, lo, hi int) {
+	masks := make([][]uint64, len(hs))
+	for c := range hs {
+		masks[c] = make([]uint64, ps.words)
+		for _, n := range r.Consumers[c] {
+			masks[c][pos[n]/64] |= 1 << (pos[n] % 64)
+		}
+	}
+	for p := lo; p < hi; p++ {
+		row := ps.bits[p*ps.words : (p+1)*ps.words]
+		for c, h := range hs {
+			// Branch-free: membership is a coin flip, which a branch
+			// predictor gets wrong half the time.
+			sel := -h.bit(p)
+			for i, m := range masks[c] {
+				row[i] |= m & sel
+			}
+		}
+	}
 }
