@@ -177,7 +177,9 @@ func runHouseholds(ctx context.Context, args []string, env *Env) (err error) {
 			100*float64(total.occupied)/float64(max(total.intervals, 1)))
 	}
 	if c.plot != "" {
-		return plotProfile(c.plot, opts.Interval, total, env)
+		from := opts.Start.AddDate(0, 0, int(c.firstDay))
+		sub := fmt.Sprintf("%d meters, %s to %s, seed %d", c.meters, from.Format(time.DateOnly), from.AddDate(0, 0, int(c.days)-1).Format(time.DateOnly), c.seed)
+		return plotProfile(c.plot, sub, opts.Interval, total, env)
 	}
 	return nil
 }

@@ -53,7 +53,7 @@ func parseLoss(args []string, env *Env) (*lossConfig, error) {
 	pf := fs.Float64("pf", 1e-3, "probability a PPN is down, this design's model")
 	c := &lossConfig{}
 	fs.IntVar(&c.mc.Trials, "trials", 10000, "Monte Carlo trials per combination (0: analytic only)")
-	fs.Uint64Var(&c.mc.Seed, "seed", 1, "seed of the Monte Carlo streams")
+	fs.Uint64Var(&c.mc.Seed, "seed", 1, "seed of the Monte Carlo streams (row i uses one derived from it and i)")
 	fs.IntVar(&c.mc.Workers, "workers", 0, "goroutines (0: all cores)")
 	fs.Float64Var(&c.mc.Confidence, "confidence", 0.95, "confidence level of the Wilson intervals")
 	fs.StringVar(&c.out, "out", "-", "CSV output file (- for stdout)")
@@ -152,6 +152,9 @@ func runLoss(ctx context.Context, args []string, env *Env) error {
 		}
 		base := int64(2 * i * c.mc.Trials)
 		opts := c.mc
+		// Each combination gets its own streams, so rows are independent
+		// samples rather than the same uniforms compared with new bounds.
+		opts.Seed = c.mc.Seed + uint64(i+1)*0x9e3779b97f4a7c15
 		opts.Progress = func(done int) { bar.Set(base + int64(done)) }
 		if r.pmc, err = r.paper.MonteCarlo(ctx, &opts); err != nil {
 			return err

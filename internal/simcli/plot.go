@@ -231,12 +231,12 @@ func denseLog(lo, hi float64, n int) []float64 {
 }
 
 // plotProfile writes the mean load by time of day, weekdays and weekends.
-func plotProfile(prefix string, interval time.Duration, s *hhStats, env *Env) error {
+func plotProfile(prefix, subtitle string, interval time.Duration, s *hhStats, env *Env) error {
 	if len(s.profile[0]) == 0 {
 		return usageError{fmt.Sprintf("--plot: the interval %v does not divide a day, so there is no daily profile", interval)}
 	}
 	p := plot.New()
-	p.Title.Text = "Mean household load by time of day (synthetic)"
+	p.Title.Text = "Mean household load by time of day (synthetic)\n" + subtitle
 	p.X.Label.Text = "hour of day"
 	p.Y.Label.Text = "mean power, W"
 	p.X.Min, p.X.Max = 0, 24
