@@ -85,6 +85,8 @@ func Generate(opt GenOptions) (*Instance, error) {
 		return bad("unknown family %q; use %q or %q", o.Family, FamilyPaper, FamilyHard)
 	case o.Producers < 1 || o.Consumers < 1:
 		return bad("producers = %d, consumers = %d; both must be ≥ 1", o.Producers, o.Consumers)
+	case o.Producers > MaxProducers || o.Consumers > MaxPPNs || o.PPNs > MaxPPNs:
+		return bad("producers = %d, consumers = %d, ppns = %d; limits are %d, %d and %d", o.Producers, o.Consumers, o.PPNs, MaxProducers, MaxPPNs, MaxPPNs)
 	case !(o.Alpha > 0) || math.IsInf(o.Alpha, 0):
 		return bad("alpha = %v; α must be a positive number (L = α·|P|)", o.Alpha)
 	case !(o.P > 0 && o.P <= 1):

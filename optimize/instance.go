@@ -44,6 +44,14 @@ type Consumer struct {
 	Producers ProducerSet
 }
 
+// Limits on instance size, so a typo in a file cannot ask for terabytes.
+const (
+	// MaxProducers bounds |P|.
+	MaxProducers = 1<<31 - 1
+	// MaxPPNs bounds the number of candidate PPNs.
+	MaxPPNs = 1 << 20
+)
+
 // Instance is one minPPN problem.
 type Instance struct {
 	// W is the number of distinct PPNs that serve every consumer (w ≥ t).
@@ -118,6 +126,10 @@ func (in *Instance) Validate() error {
 		return bad("no consumers; list at least one under \"consumers\"")
 	case in.Capacities == nil && in.L < 1:
 		return bad("L = %d; set \"L\" to the PPN capacity in sums per round (≥ 1) or give \"capacities\"", in.L)
+	case in.Producers > MaxProducers:
+		return bad("producers = %d exceeds %d; split the instance by region", in.Producers, MaxProducers)
+	case in.Candidates() > MaxPPNs:
+		return bad("%d candidate PPNs exceeds %d; no plan uses more than w·|C| PPNs, so give at most that many", in.Candidates(), MaxPPNs)
 	case in.PPNs < 0:
 		return bad("ppns = %d; give the number of candidate PPNs (≥ w) or omit it", in.PPNs)
 	case in.Capacities != nil && in.PPNs != 0 && in.PPNs != len(in.Capacities):

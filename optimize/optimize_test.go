@@ -62,6 +62,8 @@ func TestParseInstanceErrors(t *testing.T) {
 		{"too few ppns", `{"w": 4, "L": 10, "producers": 3, "ppns": 3, "consumers": [{"id": "a", "producers": [0]}]}`, "at least w candidates"},
 		{"too big", `{"w": 2, "L": 1, "producers": 3, "consumers": [{"id": "a", "producers": [0, 1]}]}`, "raise L"},
 		{"capacities mismatch", `{"w": 1, "capacities": [5, 5], "ppns": 3, "producers": 3, "consumers": [{"id": "a", "producers": [0]}]}`, "one capacity per candidate"},
+		{"huge ppns", `{"w": 1, "L": 10, "producers": 3, "ppns": 100000000, "consumers": [{"id": "a", "producers": [0]}]}`, "at most that many"},
+		{"huge producers", `{"w": 1, "L": 10, "producers": 100000000000, "consumers": [{"id": "a", "producers": [0]}]}`, "split the instance"},
 		{"zero capacity", `{"w": 1, "capacities": [5, 0], "producers": 3, "consumers": [{"id": "a", "producers": [0]}]}`, "capacities must be"},
 	}
 	for _, tt := range tests {
