@@ -71,7 +71,7 @@ type Bill struct {
 }
 
 // ID is the bill's stable identifier, "customer/period/rN".
-func (b *Bill) ID() string { return fmt.Sprintf("%s/%s/r%d", b.CustomerID, b.Period, b.Revision) }
+func (b Bill) ID() string { return fmt.Sprintf("%s/%s/r%d", b.CustomerID, b.Period, b.Revision) }
 
 // Policy is the missing-data policy.
 type Policy struct {

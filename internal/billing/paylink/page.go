@@ -44,7 +44,7 @@ type page struct {
 var tmpl = template.Must(template.New("pay").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Pay bill {{.Sum.BillID}}</title></head>
 <body><main>
-<h1>{{if .Done}}Payment received{{else if .Sum.Paid}}Bill already paid{{else}}Pay your electricity bill{{end}}</h1>
+<h1{{if .Done}} id="done"{{end}}>{{if .Done}}Payment received{{else if .Sum.Paid}}Bill already paid{{else}}Pay your electricity bill{{end}}</h1>
 <dl><dt>Bill</dt><dd id="bill">{{.Sum.BillID}}</dd><dt>Customer</dt><dd>{{.Sum.CustomerName}}</dd>
 <dt>Period</dt><dd>{{.Sum.Period}}</dd><dt>Amount</dt><dd id="amount">Rs {{.Amount}}</dd></dl>
 {{if not (or .Done .Sum.Paid)}}<form method="post" action="pay"><input type="hidden" name="t" value="{{.Token}}">
