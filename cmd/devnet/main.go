@@ -31,7 +31,15 @@ func main() {
 	flag.StringVar(&o.NATSURL, "nats", "", "external NATS URL instead of the embedded server")
 	flag.StringVar(&o.Out, "out", "", "directory for readings.csv, rules.json, results.jsonl")
 	verbose := flag.Bool("v", false, "log daemon events to stderr")
+	write := flag.String("write-network", "", "only write network.yaml and keys/ for separate daemons to DIR, rounds starting in one minute, and exit")
 	flag.Parse()
+	if *write != "" {
+		if err := devnet.WriteGenerated(*write, o); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *verbose {
 		o.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -148,4 +149,31 @@ func ReadKey(path string) (*ecdh.PrivateKey, error) {
 		return nil, fmt.Errorf("daemon: key file %s: %w", path, err)
 	}
 	return k, nil
+}
+
+// ConfigFlag returns the value of a --config (or -config) argument in args,
+// so a main can load the YAML file before defining flags whose defaults
+// come from it: flags then override the file.
+func ConfigFlag(args []string) string {
+	for i, a := range args {
+		for _, p := range []string{"--config", "-config"} {
+			if a == p && i+1 < len(args) {
+				return args[i+1]
+			}
+			if v, ok := strings.CutPrefix(a, p+"="); ok {
+				return v
+			}
+		}
+	}
+	return ""
+}
+
+// Logger returns a text logger on stderr at the named level (debug, info,
+// warn, error).
+func Logger(level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("daemon: log level %q; use debug, info, warn or error", level)
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l})), nil
 }

@@ -104,6 +104,11 @@ func rules(rounds uint64) []netconfig.RuleSpec {
 	}
 }
 
+func (o *Options) spec(start time.Time) netconfig.Spec {
+	return netconfig.Spec{PPNs: o.PPNs, Threshold: o.T, W: o.W, Meters: o.Meters, Producers: o.Producers, Chunk: o.Chunk,
+		Round: o.Round, Grace: o.Grace, Rounds: o.Rounds, Rules: rules(o.Rounds), Start: start}
+}
+
 // Net is a running devnet.
 type Net struct {
 	Opts Options
@@ -137,11 +142,8 @@ func Start(ctx context.Context, o Options) (*Net, error) {
 		}
 		d.dir = dir
 	}
-	spec := netconfig.Spec{PPNs: o.PPNs, Threshold: o.T, W: o.W, Meters: o.Meters, Producers: o.Producers, Chunk: o.Chunk,
-		Round: o.Round, Grace: o.Grace, Rounds: o.Rounds, Rules: rules(o.Rounds),
-		Start: time.Now().Add(2 * time.Second)}
 	var err error
-	if d.Cfg, d.Keys, err = netconfig.Generate(spec, rand.Reader); err != nil {
+	if d.Cfg, d.Keys, err = netconfig.Generate(o.spec(time.Now().Add(2*time.Second)), rand.Reader); err != nil {
 		return nil, err
 	}
 	if d.Net, err = d.Cfg.Resolve(); err != nil {
