@@ -17,7 +17,16 @@ func AddVec(dst, src []Element) error {
 	if len(dst) != len(src) {
 		return fmt.Errorf("%w: adding %d elements into %d", ErrLength, len(src), len(dst))
 	}
-	for i := range dst {
+	src = src[:len(dst)] // lets the compiler drop the bounds checks below
+	i := 0
+	for ; i+4 <= len(dst); i += 4 {
+		d, s := dst[i:i+4:i+4], src[i:i+4:i+4]
+		d[0].v = addmod(d[0].v, s[0].v)
+		d[1].v = addmod(d[1].v, s[1].v)
+		d[2].v = addmod(d[2].v, s[2].v)
+		d[3].v = addmod(d[3].v, s[3].v)
+	}
+	for ; i < len(dst); i++ {
 		dst[i].v = addmod(dst[i].v, src[i].v)
 	}
 	return nil
