@@ -178,13 +178,13 @@ func (s *structure) cells(r release) sparse {
 	return v
 }
 
-// target returns 1_S ⊗ 1_T for S a set of producer atoms and T the time
-// atoms [lo, hi), as a vector over cells.
-func (s *structure) target(atoms []int, lo, hi int) sparse {
+// target returns 1_S ⊗ 1_T for S a set of producer atoms and T a set of
+// time atoms, as a vector over cells.
+func (s *structure) target(atoms, tset []int) sparse {
 	B := len(s.times)
 	var v sparse
 	for _, a := range atoms {
-		for b := lo; b < hi; b++ {
+		for _, b := range tset {
 			v.idx = append(v.idx, int32(a*B+b))
 		}
 	}

@@ -81,6 +81,19 @@ rules:
 				terms: map[string]string{"day": "-1", "evening": "1", "not-evening": "1"}},
 		},
 		{
+			name: "subtraction inside a two-day evening band, split by daily totals",
+			doc: "horizon: 192\nrounds_per_day: 96\n" + feeder + `
+consumers:
+  - {id: grid, grant: {kinds: [sum], min_window: 8, min_cohort: 5}}
+rules:
+  - {id: daily, consumer: grid, producers: {selector: feeder=F12}, window: 96, kind: sum}
+  - {id: eve, consumer: grid, producers: {selector: feeder=F12}, window: 192, kind: sum, band: [[72, 88]]}
+  - {id: eve-7, consumer: grid, producers: {selector: feeder=F12, exclude: [h7]}, window: 192, kind: sum, band: [[72, 88]]}
+`,
+			want: &leakWant{consumers: []string{"grid"}, producers: []string{"h7"}, rounds: []Span{{72, 88}, {168, 184}},
+				terms: map[string]string{"eve": "1", "eve-7": "-1"}},
+		},
+		{
 			name: "overlapping label selectors",
 			doc: "horizon: 4\nproducers:\n" + houses(1, 8, "feeder: F1, district: D1") +
 				houses(9, 10, "feeder: F1, street: S1, district: D1") + houses(11, 18, "street: S1, district: D1") + `

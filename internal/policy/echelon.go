@@ -49,6 +49,15 @@ func newEchelon(ncols int, track bool) *echelon {
 	return e
 }
 
+// reset empties the echelon, keeping its scratch space.
+func (e *echelon) reset() {
+	for _, c := range e.pivot {
+		e.pivotRow[c] = -1
+	}
+	e.rows, e.combos, e.pivot, e.deps = e.rows[:0], e.combos[:0], e.pivot[:0], e.deps[:0]
+	e.nadded, e.reduced = 0, false
+}
+
 // rank is the dimension of the span.
 func (e *echelon) rank() int { return len(e.rows) }
 

@@ -102,7 +102,15 @@ func (sr *search) run(rules []int) {
 		}
 	}
 	sr.buildGroups()
-	sr.scan()
+	if sr.scan() {
+		return
+	}
+	for _, ri := range rules {
+		if len(sr.p.Rules[ri].Band) > 0 {
+			sr.bandSearch()
+			return
+		}
+	}
 }
 
 // buildGroups computes, per set of per-producer rules, the span of their
@@ -186,7 +194,7 @@ func (sr *search) sizeLimit(extent int) int {
 
 // scan tries every run of consecutive time atoms [lo, hi) (in order of
 // first round) against the producer candidates, stopping at the first leak.
-func (sr *search) scan() {
+func (sr *search) scan() bool {
 	B := len(sr.s.times)
 	for lo := 0; lo < B; lo++ {
 		last := -1
@@ -197,10 +205,11 @@ func (sr *search) scan() {
 				continue
 			}
 			if sr.tryRun(lo, hi, limit) {
-				return
+				return true
 			}
 		}
 	}
+	return false
 }
 
 func (sr *search) diff(a, lo, hi int) fpv {
@@ -225,13 +234,13 @@ func (sr *search) tryRun(lo, hi, limit int) bool {
 	for a := range d {
 		d[a] = sr.diff(a, lo, hi)
 		st.Candidates++
-		if d[a].zero() && len(sr.s.prods[a].members) <= limit && sr.atomLeak([]int{a}, lo, hi) {
+		if d[a].zero() && len(sr.s.prods[a].members) <= limit && sr.atomLeak([]int{a}, between(lo, hi)) {
 			return true
 		}
 	}
 	for _, g := range sr.groups {
 		st.Candidates++
-		if g.prefix[hi].sub(g.prefix[lo]).zero() && sr.ppLeak(g, lo, hi) {
+		if g.prefix[hi].sub(g.prefix[lo]).zero() && sr.ppLeak(g, between(lo, hi)) {
 			return true
 		}
 	}
@@ -245,7 +254,7 @@ func (sr *search) tryRun(lo, hi, limit int) bool {
 			sum = sum.add(d[a])
 		}
 		st.Candidates++
-		if sum.zero() && sr.atomLeak(atoms, lo, hi) {
+		if sum.zero() && sr.atomLeak(atoms, between(lo, hi)) {
 			return true
 		}
 	}
@@ -275,7 +284,7 @@ func (sr *search) unions(d []fpv, lo, hi, limit int) bool {
 				a := cand[pos]
 				sr.rep.Stats.Candidates++
 				if pos >= next && size+len(sr.s.prods[a].members) <= limit {
-					if sr.atomLeak(append(slices.Clone(chosen), a), lo, hi) {
+					if sr.atomLeak(append(slices.Clone(chosen), a), between(lo, hi)) {
 						return true
 					}
 				}
@@ -303,10 +312,10 @@ func (sr *search) unions(d []fpv, lo, hi, limit int) bool {
 }
 
 // atomLeak verifies exactly that 1_S ⊗ 1_T, S the union of atoms and T the
-// time atoms [lo, hi), is derivable, and records the leak.
-func (sr *search) atomLeak(atoms []int, lo, hi int) bool {
+// time atoms tset, is derivable, and records the leak.
+func (sr *search) atomLeak(atoms, tset []int) bool {
 	slices.Sort(atoms)
-	tgt := sr.s.target(atoms, lo, hi)
+	tgt := sr.s.target(atoms, tset)
 	if rem, _ := sr.ech.reduce(tgt); len(rem.idx) != 0 {
 		return false // fingerprint collision: not derivable
 	}
@@ -316,38 +325,44 @@ func (sr *search) atomLeak(atoms []int, lo, hi int) bool {
 	}
 	slices.Sort(prods)
 	terms, ok := sr.certifyAtoms(tgt)
-	sr.record(prods, lo, hi, terms, ok)
+	sr.record(prods, tset, terms, ok)
 	return true
 }
 
 // ppLeak verifies exactly that one producer of group g can be isolated
-// over [lo, hi) from its own per-producer values, and records the leak.
-func (sr *search) ppLeak(g *ppGroup, lo, hi int) bool {
-	tv := sparse{}
-	for b := lo; b < hi; b++ {
-		tv.idx = append(tv.idx, int32(b))
-		tv.val = append(tv.val, one)
-	}
+// over the time atoms tset from its own per-producer values, and records
+// the leak.
+func (sr *search) ppLeak(g *ppGroup, tset []int) bool {
+	tv := timeVec(tset)
 	if rem, _ := g.ech.reduce(tv); len(rem.idx) != 0 {
 		return false
 	}
 	pr := sr.s.prods[g.atoms[0]].members[0]
 	terms, ok := sr.certifyPP(g, pr, tv)
-	sr.record([]int{pr}, lo, hi, terms, ok)
+	sr.record([]int{pr}, tset, terms, ok)
 	return true
 }
 
-func (sr *search) roundsOf(lo, hi int) []int {
-	var rs []int
+// between lists the time atoms lo, lo+1, …, hi−1.
+func between(lo, hi int) []int {
+	out := make([]int, 0, hi-lo)
 	for b := lo; b < hi; b++ {
+		out = append(out, b)
+	}
+	return out
+}
+
+func (sr *search) roundsOf(tset []int) []int {
+	var rs []int
+	for _, b := range tset {
 		rs = append(rs, sr.s.times[b].rounds...)
 	}
 	slices.Sort(rs)
 	return rs
 }
 
-func (sr *search) record(prods []int, lo, hi int, terms []Term, verified bool) {
-	rounds := sr.roundsOf(lo, hi)
+func (sr *search) record(prods, tset []int, terms []Term, verified bool) {
+	rounds := sr.roundsOf(tset)
 	ext := rounds[len(rounds)-1] - rounds[0] + 1
 	l := Leak{ProducerCount: len(prods), Rounds: spans(rounds), Extent: ext, Combination: terms, Verified: verified}
 	for _, c := range sr.members {
@@ -386,6 +401,6 @@ func (l Leak) String() string {
 	for _, t := range l.Combination {
 		parts = append(parts, fmt.Sprintf("%s·%s[w%d]", t.Coefficient, t.Rule, t.Window))
 	}
-	return fmt.Sprintf("consumers %v can derive the total of %d producers %v over rounds %v as %s",
-		l.Consumers, l.ProducerCount, l.Producers, l.Rounds, strings.Join(parts, " + "))
+	return fmt.Sprintf("consumers %v can derive the total of %s %v over rounds %v as %s",
+		l.Consumers, plural(l.ProducerCount, "producer"), l.Producers, l.Rounds, strings.Join(parts, " + "))
 }
