@@ -25,10 +25,16 @@ type ScaleConfig struct {
 	Rounds    int // R readings per producer (interval of the household model); default 96
 	Workers   int // goroutines; default GOMAXPROCS
 	Seed      uint64
+	ThreadCPU bool
 	// Households is the reading model; nil means household.DefaultOptions.
 	Households *household.Options
-	// Now is the clock stages are timed with; nil means time.Now.
+	// Now is the clock of the wall time, and of the stages unless
+	// ThreadCPU; nil means time.Now.
 	Now func() time.Time
+	// ThreadCPU times the stages by the CPU time of each worker's OS thread
+	// (workers then lock their threads) instead of by Now, so the figures
+	// hold on a machine other processes are loading. Only on Linux;
+	// elsewhere Scale refuses it.
 	// Progress, if set, is called (from any goroutine) with the number of
 	// producers finished so far.
 	Progress func(done int)
@@ -39,7 +45,7 @@ type Stage struct {
 	Name  string
 	Unit  string        // what Items counts
 	Items int64         // items processed
-	Busy  time.Duration // time spent in the stage, summed over workers
+	Busy  time.Duration // time spent in the stage, summed over workers (CPU time with ThreadCPU)
 }
 
 // PerSecond returns the stage's throughput per core: Items per second of
@@ -80,6 +86,9 @@ func (c *ScaleConfig) fill() error {
 	def(&c.Workers, runtime.GOMAXPROCS(0))
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if _, ok := threadCPU(); c.ThreadCPU && !ok {
+		return fmt.Errorf("sim: per-thread CPU time is not available on this platform; run without ThreadCPU (--cpu-time=false)")
 	}
 	switch {
 	case c.Producers < 1:
@@ -144,6 +153,10 @@ func Scale(ctx context.Context, cfg ScaleConfig) (ScaleReport, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			if cfg.ThreadCPU {
+				runtime.LockOSThread()
+				defer runtime.UnlockOSThread()
+			}
 			for ctx.Err() == nil {
 				lo := int(next.Add(scaleBatch) - scaleBatch)
 				if lo >= cfg.Producers {
@@ -190,11 +203,20 @@ func newScaleWorker(cfg *ScaleConfig, pop *household.Population, xs []sharing.El
 	}, nil
 }
 
+// clock returns the stage clock: thread CPU time or Now.
+func (w *scaleWorker) clock() time.Duration {
+	if w.cfg.ThreadCPU {
+		d, _ := threadCPU()
+		return d
+	}
+	return time.Duration(w.cfg.Now().UnixNano())
+}
+
 // batch runs producers [lo, hi) through readings, split and accumulate.
 func (w *scaleWorker) batch(lo, hi int) error {
 	c := w.cfg
 	n, rounds := hi-lo, c.Rounds
-	t0 := c.Now()
+	t0 := w.clock()
 	for i := range n {
 		p := lo + i
 		w.meter.Reset(uint64(p))
@@ -209,7 +231,7 @@ func (w *scaleWorker) batch(lo, hi int) error {
 			w.secrets[i*rounds+r] = e
 		}
 	}
-	tp := c.Now()
+	tp := w.clock()
 	// The baseline: what aggregation costs without privacy.
 	for i := range n {
 		base := w.rule[i] * rounds
@@ -217,12 +239,12 @@ func (w *scaleWorker) batch(lo, hi int) error {
 			w.plain[base+r] += e.Uint64()
 		}
 	}
-	t1 := c.Now()
+	t1 := w.clock()
 	secrets, shares := w.secrets[:n*rounds], w.shares[:n*rounds*c.PPNs]
 	if err := w.split.SplitBatch(secrets, shares); err != nil {
 		return fmt.Errorf("sim: splitting: %w", err)
 	}
-	t2 := c.Now()
+	t2 := w.clock()
 	N := c.PPNs
 	for i := range n {
 		base := w.rule[i] * rounds
@@ -234,11 +256,11 @@ func (w *scaleWorker) batch(lo, hi int) error {
 			}
 		}
 	}
-	t3 := c.Now()
-	w.busy[0] += tp.Sub(t0)
-	w.busy[1] += t1.Sub(tp)
-	w.busy[2] += t2.Sub(t1)
-	w.busy[3] += t3.Sub(t2)
+	t3 := w.clock()
+	w.busy[0] += tp - t0
+	w.busy[1] += t1 - tp
+	w.busy[2] += t2 - t1
+	w.busy[3] += t3 - t2
 	w.items[0] += int64(n * rounds)
 	w.items[1] += int64(n * rounds)
 	w.items[2] += int64(n * rounds)
@@ -336,4 +358,10 @@ func forSubsets(n, k int, f func([]int) bool) {
 			idx[j] = idx[j-1] + 1
 		}
 	}
+}
+
+// ThreadCPUAvailable reports whether ScaleConfig.ThreadCPU works here.
+func ThreadCPUAvailable() bool {
+	_, ok := threadCPU()
+	return ok
 }

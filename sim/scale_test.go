@@ -15,6 +15,7 @@ func TestScaleSmall(t *testing.T) {
 		{Producers: 700, PPNs: 4, Threshold: 3, Rules: 3, Rounds: 8, Workers: 2},
 		{Producers: 300, PPNs: 5, Threshold: 2, Rules: 1, Rounds: 4, Workers: 3},
 		{Producers: 10, PPNs: 1, Threshold: 1, Rules: 10, Rounds: 2, Workers: 1},
+		{Producers: 600, PPNs: 4, Rounds: 4, Workers: 2, ThreadCPU: ThreadCPUAvailable()},
 	}
 	for _, cfg := range tests {
 		cfg.Seed = *seedFlag
@@ -24,12 +25,16 @@ func TestScaleSmall(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		wantSubsets := binom(cfg.PPNs, cfg.Threshold)
-		if rep.Subsets != wantSubsets || rep.Aggregates != cfg.Rules*cfg.Rounds {
-			t.Errorf("%+v: %d subsets × %d aggregates, want %d × %d", cfg, rep.Subsets, rep.Aggregates, wantSubsets, cfg.Rules*cfg.Rounds)
+		c := rep.Config // defaults filled in: t = N−1, 4 rules
+		wantSubsets := binom(c.PPNs, c.Threshold)
+		if rep.Subsets != wantSubsets || rep.Aggregates != c.Rules*c.Rounds {
+			t.Errorf("%+v: %d subsets × %d aggregates, want %d × %d", c, rep.Subsets, rep.Aggregates, wantSubsets, c.Rules*c.Rounds)
 		}
 		if got := rep.Stages[3].Items; got != int64(cfg.Producers*cfg.Rounds*cfg.PPNs) {
 			t.Errorf("accumulated %d shares, want %d", got, cfg.Producers*cfg.Rounds*cfg.PPNs)
+		}
+		if rep.Stages[0].Busy <= 0 || rep.Stages[2].Busy <= 0 {
+			t.Errorf("stage times %+v", rep.Stages)
 		}
 		if rep.EnergyWh == 0 || calls == 0 {
 			t.Errorf("energy %d Wh, %d progress calls", rep.EnergyWh, calls)
