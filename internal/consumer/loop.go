@@ -269,19 +269,21 @@ func (c *Consumer) recover(r *netconfig.ResolvedRule, k wkey, group []share) Res
 }
 
 func (c *Consumer) storeResult(k wkey, res Result) error {
-	b, err := json.Marshal(res)
-	if err != nil {
-		return fmt.Errorf("consumer: encode result: %v", err)
-	}
 	key := windowKey(k.rule, k.window)
 	wasFinal := false
-	err = c.db.Update(func(tx *bolt.Tx) error {
+	var b []byte
+	err := c.db.Update(func(tx *bolt.Tx) error {
 		bk := tx.Bucket(bucketResults)
 		if old := bk.Get(key); old != nil {
 			var o Result
 			if json.Unmarshal(old, &o) == nil {
 				wasFinal = o.Final
 			}
+		}
+		res.Final = res.Final || wasFinal // final stays final; late shares still refine the stored result
+		var err error
+		if b, err = json.Marshal(res); err != nil {
+			return err
 		}
 		return bk.Put(key, b)
 	})
