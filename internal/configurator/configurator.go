@@ -1,6 +1,7 @@
 // Package configurator implements the configurator command. Each
 // subcommand lives in its own file and is listed in [commands]:
 //
+//	configurator check       decide a rule set against grants and leaks (exit 3: refused)
 //	configurator plan        solve minPPN for an instance (grid planners)
 //	configurator plan-bench  print the minPPN comparison tables
 //
@@ -35,6 +36,7 @@ type command struct {
 // commands lists the subcommands; add a line (and a file) per subcommand.
 func commands() map[string]command {
 	return map[string]command{
+		"check":      {"decide a rule set: grants, field bound, differencing leaks", runCheck},
 		"plan":       {"solve minPPN: which PPNs serve which consumers", runPlan},
 		"plan-bench": {"print the minPPN comparison tables of docs/minppn.md", runPlanBench},
 	}
@@ -68,6 +70,10 @@ func Main(ctx context.Context, args []string, env *Env) int {
 		return 0
 	case errors.Is(err, errUsage):
 		return 2
+	}
+	var coded interface{ ExitCode() int }
+	if errors.As(err, &coded) { // the subcommand has reported already
+		return coded.ExitCode()
 	}
 	fmt.Fprintln(env.Stderr, err)
 	return 1
