@@ -1,7 +1,12 @@
-// Package web is the billing consumer's web UI: masked customers with
-// search (htmx), their bills, bill detail, PDF download and the payment
-// page. Pages are html/template; htmx 2 is vendored from npm and embedded,
-// so there is no JavaScript build.
+// Package web is the billing consumer's web UI and JSON API: masked
+// customers with search (htmx), their bills, bill detail, PDF download and
+// the payment page; /api/customers (GET list, POST create or replace — the
+// answer is the masked view) and /api/bills. Every page and answer shows
+// masked customer data only. Pages are html/template; htmx 2 is vendored
+// from npm and embedded, so there is no JavaScript build.
+//
+// The handler has no authentication of its own: the consumer daemon must
+// serve it behind the utility's staff login (the /pay page excepted).
 package web
 
 import (
@@ -62,6 +67,11 @@ func Handler(svc *billing.Service, log *slog.Logger) (http.Handler, error) {
 	mux.HandleFunc("GET /bills/{cust}/{period}/{rev}", u.bill)
 	mux.HandleFunc("GET /bills/{cust}/{period}/{rev}/pdf", u.pdf)
 	mux.Handle("/pay", svc.PaymentHandler())
+	mux.HandleFunc("GET /api/customers", u.apiCustomers)
+	mux.HandleFunc("POST /api/customers", u.apiPutCustomer)
+	mux.HandleFunc("GET /api/customers/{id}", u.apiCustomer)
+	mux.HandleFunc("GET /api/bills", u.apiBills)
+	mux.HandleFunc("GET /api/bills/{cust}/{period}/{rev}", u.apiBill)
 	return mux, nil
 }
 
