@@ -73,18 +73,23 @@ func (c *Consumer) handle(m jetstream.Msg) error {
 		c.log.Warn("message without stream metadata", "err", err)
 		return nil
 	}
-	seq := meta.Sequence.Stream
+	return c.ingest(m.Data(), meta.Sequence.Stream)
+}
+
+// ingest verifies and stores the aggregate at stream sequence seq unless it
+// was applied already.
+func (c *Consumer) ingest(data []byte, seq uint64) error {
 	if seq <= c.seq {
 		return nil
 	}
-	a, reason, err := c.verify(m.Data())
+	a, reason, err := c.verify(data)
 	if err != nil {
 		c.m.rejected.WithLabelValues(reason).Inc()
 		c.log.Warn("aggregate rejected", "seq", seq, "reason", reason, "err", err)
 		return c.storeSeq(seq, nil, nil)
 	}
 	c.m.in.Inc()
-	return c.storeSeq(seq, shareKey(a.Rule, a.Window, a.PPN), m.Data())
+	return c.storeSeq(seq, shareKey(a.Rule, a.Window, a.PPN), data)
 }
 
 // storeSeq commits the stream position and, if key is set, a share not
