@@ -149,10 +149,11 @@ func (s *Service) IssuePeriod(period string, totals []bill.Totals) (Report, erro
 	if err != nil {
 		return rep, err
 	}
+	perMeter := splitByMeter(totals)
 	known := map[string]bool{}
 	for _, c := range custs {
 		known[c.MeterID] = true
-		b, err := s.compose(c, period, totals)
+		b, err := s.compose(c, period, perMeter[c.MeterID])
 		if err != nil {
 			return rep, err
 		}
@@ -197,6 +198,21 @@ func (s *Service) IssuePeriod(period string, totals []bill.Totals) (Report, erro
 		}
 	}
 	return rep, nil
+}
+
+// splitByMeter gives each meter its own view of the released totals (each
+// source reduced to that meter's entry), so a month of n customers costs
+// O(n) rather than a scan of every source per customer.
+func splitByMeter(totals []bill.Totals) map[string][]bill.Totals {
+	out := map[string][]bill.Totals{}
+	for _, t := range totals {
+		for _, m := range t.Meters {
+			one := t
+			one.Meters = []bill.MeterTotal{m}
+			out[m.MeterID] = append(out[m.MeterID], one)
+		}
+	}
+	return out
 }
 
 // Correct issues a new revision of a customer's bill for a period from
