@@ -9,9 +9,10 @@ import (
 // meters, 20 feeders to a district, 5 districts to a region; a billing
 // consumer with daily per-producer values, a grid operator with hourly
 // feeder sums, a planner with two-hourly district sums and a researcher
-// with region sums over short windows — 100 rules in all. n must be a
+// with region sums over short windows — 100 rules in all. With bands,
+// billing also gets each meter's daily evening-band total. n must be a
 // multiple of 10,000.
-func largeFile(n int) *File {
+func largeFile(n int, bands bool) *File {
 	f := &File{Horizon: 96, RoundsPerDay: 96}
 	for i := 0; i < n; i++ {
 		feeder := i / 100
@@ -38,7 +39,16 @@ func largeFile(n int) *File {
 	for r := 0; r < regions; r++ {
 		add(fmt.Sprintf("bill-R%d", r), "billing", fmt.Sprintf("region=R%d", r), 96, "per-producer")
 	}
-	for fd := 0; fd < 60; fd++ {
+	if bands {
+		// Time-of-use billing: each meter's evening (18:00–22:00) total per
+		// day, so billing's minimum window is the band's 16 rounds.
+		f.Consumers[0].Grant.MinWindow = 16
+		for r := 0; r < regions; r++ {
+			f.Rules = append(f.Rules, FileRule{ID: fmt.Sprintf("bill-eve-R%d", r), Consumer: "billing", Window: 96, Kind: "per-producer",
+				Producers: FileSelection{Selector: fmt.Sprintf("region=R%d", r)}, Band: [][2]int{{72, 88}}})
+		}
+	}
+	for fd := 0; fd < 60-len(f.Rules)+regions; fd++ {
 		add(fmt.Sprintf("grid-F%d", fd), "grid", fmt.Sprintf("feeder=F%d", fd), 4, "sum")
 	}
 	for d := 0; d < min(20, n/2000); d++ {
@@ -54,7 +64,7 @@ func largeFile(n int) *File {
 // TestLargeRuleSet checks a 20,000-producer, 100-rule set: accepted as
 // generated, refused once one feeder rule is echoed minus one meter.
 func TestLargeRuleSet(t *testing.T) {
-	f := largeFile(20000)
+	f := largeFile(20000, false)
 	p, err := Resolve(f)
 	if err != nil {
 		t.Fatal(err)
@@ -84,20 +94,28 @@ func TestLargeRuleSet(t *testing.T) {
 // with a 96-round horizon. "resolve" (selector resolution, a linear scan
 // of the registry per rule) is the baseline to compare "check" with.
 func BenchmarkCheck(b *testing.B) {
-	for _, n := range []int{10000, 100000} {
-		f := largeFile(n)
+	for _, tc := range []struct {
+		n     int
+		bands bool
+	}{{10000, false}, {100000, false}, {100000, true}} {
+		n := tc.n
+		f := largeFile(n, tc.bands)
 		p, err := Resolve(f)
 		if err != nil {
 			b.Fatal(err)
 		}
-		b.Run(fmt.Sprintf("resolve/n=%d", n), func(b *testing.B) {
+		name := fmt.Sprintf("n=%d", n)
+		if tc.bands {
+			name += "/bands"
+		}
+		b.Run("resolve/"+name, func(b *testing.B) {
 			for b.Loop() {
 				if _, err := Resolve(f); err != nil {
 					b.Fatal(err)
 				}
 			}
 		})
-		b.Run(fmt.Sprintf("check/n=%d", n), func(b *testing.B) {
+		b.Run("check/"+name, func(b *testing.B) {
 			var rep *Report
 			for b.Loop() {
 				if rep, err = Check(p, nil); err != nil {
