@@ -115,6 +115,29 @@ func (s *Service) Bills() *bill.Store { return s.bills }
 // Outbox returns the notification outbox; run its RunOnce periodically.
 func (s *Service) Outbox() *notify.Outbox { return s.outbox }
 
+// ImportCSV reads customers in the customer.ReadCSV format, checks every
+// row (fields and tariff id) before storing any, then stores them in order.
+// It returns how many were stored; a storage conflict (a meter already
+// owned by another customer) stops the import at that row.
+func (s *Service) ImportCSV(r io.Reader) (int, error) {
+	cs, err := customer.ReadCSV(r)
+	if err != nil {
+		return 0, err
+	}
+	for i, c := range cs {
+		if _, err := s.Schedule(c.Tariff); err != nil {
+			return 0, fmt.Errorf("billing: import row %d (customer %s): %w", i+1, c.ID, err)
+		}
+	}
+	for i, c := range cs {
+		if err := s.customers.Put(c); err != nil {
+			return i, fmt.Errorf("billing: import row %d (customer %s), %d rows stored before it: %w", i+1, c.ID, i, err)
+		}
+	}
+	s.log.Info("customers imported", "count", len(cs))
+	return len(cs), nil
+}
+
 // Schedule returns a tariff schedule by id.
 func (s *Service) Schedule(id string) (*tariff.Schedule, error) {
 	sc, ok := s.schedules[id]

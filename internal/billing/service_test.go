@@ -204,3 +204,28 @@ func TestPayThroughLink(t *testing.T) {
 		t.Fatalf("PDF of a paid bill: %v (still carries a payment link: %v)", err, bytes.Contains(doc, []byte("pay.example.in")))
 	}
 }
+
+func TestImportCSV(t *testing.T) {
+	f := newFixture(t)
+	extra := customer.Synthesize(5, 8, tariff.DefaultID, "x-")
+	for i := range extra {
+		extra[i].ID = "IMP-" + extra[i].ID
+	}
+	var good bytes.Buffer
+	if err := customer.WriteCSV(&good, extra); err != nil {
+		t.Fatal(err)
+	}
+	bad := strings.Replace(good.String(), tariff.DefaultID, "no-such-tariff", 1)
+	if n, err := f.svc.ImportCSV(strings.NewReader(bad)); n != 0 || err == nil || !strings.Contains(err.Error(), "row 1") || !strings.Contains(err.Error(), "no-such-tariff") {
+		t.Fatalf("bad tariff: %d %v", n, err)
+	}
+	if list, _ := f.svc.Customers().List(); len(list) != 5 {
+		t.Fatalf("a rejected import stored customers: %d", len(list))
+	}
+	if n, err := f.svc.ImportCSV(&good); n != 8 || err != nil {
+		t.Fatalf("import: %d %v", n, err)
+	}
+	if list, _ := f.svc.Customers().List(); len(list) != 13 {
+		t.Fatalf("after import: %d customers", len(list))
+	}
+}

@@ -84,7 +84,8 @@ func TestSMSRetryBackoffAndRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	msg := Message{Key: "KA-1/2026-03/r1/sms", Channel: ChannelSMS, To: "+919845012345", Body: "Your bill of Rs 1987 is due on 17-04-2026."}
+	msg := Message{Key: "KA-1/2026-03/r1/sms", Channel: ChannelSMS, To: "+919845012345", Body: "Your bill of Rs 1987 is due on 17-04-2026.",
+		Vars: []string{"1987", "17-04-2026"}}
 	for i, want := range []bool{true, false} {
 		added, err := ob.Enqueue(msg)
 		if err != nil || added != want {
@@ -132,7 +133,7 @@ func TestSMSRetryBackoffAndRestart(t *testing.T) {
 	if g.accepted[msg.Key] != 1 || g.requests != 3 {
 		t.Fatalf("gateway accepted %d times over %d requests", g.accepted[msg.Key], g.requests)
 	}
-	if g.form["sender"] != "BESCOM" || g.form["template_id"] != "1107123456789012345" || g.form["entity_id"] != "1101234567890123456" ||
+	if g.form["sender"] != "BESCOM" || g.form["template_id"] != "1107123456789012345" || g.form["entity_id"] != "1101234567890123456" || g.form["var1"] != "1987" || g.form["var2"] != "17-04-2026" ||
 		g.last.Get("Idempotency-Key") != msg.Key || g.last.Get("Authorization") != "Bearer k" {
 		t.Fatalf("gateway request lacks DLT fields: %v %v", g.form, g.last)
 	}
@@ -233,5 +234,33 @@ func TestEmailWithAttachment(t *testing.T) {
 	var perm *PermanentError
 	if err := mailer.Send(context.Background(), Message{Key: "z", To: "not an address"}); !errors.As(err, &perm) {
 		t.Errorf("bad address: %v", err)
+	}
+}
+
+func TestRunLoop(t *testing.T) {
+	g := &gateway{accepted: map[string]int{}}
+	srv := httptest.NewServer(g)
+	defer srv.Close()
+	db := openDB(t, filepath.Join(t.TempDir(), "o.db"))
+	defer db.Close()
+	ob, _ := Open(db, map[string]Sender{ChannelSMS: newSMS(t, srv.URL)}, nil)
+	_, _ = ob.Enqueue(Message{Key: "loop", Channel: ChannelSMS, To: "+919845012345", Body: "x"})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- ob.Run(ctx, 5*time.Millisecond) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		e, _ := ob.Get("loop")
+		if e.State == StateSent {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not sent by the loop: %+v", e)
+		}
+		time.Sleep(2 * time.Millisecond) // polling for the outcome, not waiting for correctness
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Run returned %v", err)
 	}
 }

@@ -209,6 +209,23 @@ func (ob *Outbox) RunOnce(ctx context.Context) (int, error) {
 	return sent, nil
 }
 
+// Run calls RunOnce every interval until ctx ends, logging failures; it
+// returns ctx's error.
+func (ob *Outbox) Run(ctx context.Context, every time.Duration) error {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if _, err := ob.RunOnce(ctx); err != nil && ctx.Err() == nil {
+			ob.o.Log.Error("outbox run failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
 func (ob *Outbox) due() ([]string, error) {
 	now := ob.o.Now()
 	var keys []string

@@ -62,6 +62,9 @@ func (s *SMS) Send(ctx context.Context, m Message) error {
 		"message":     {m.Body},
 		"reference":   {m.Key},
 	}
+	for i, v := range m.Vars { // DLT template variables, in template order
+		form.Set(fmt.Sprintf("var%d", i+1), v)
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.c.URL, strings.NewReader(form.Encode()))
 	if err != nil {
 		return &PermanentError{fmt.Errorf("notify: sms: %w", err)}
