@@ -81,11 +81,22 @@
 // for every maximal interval I of T (in boundary coordinates the span is
 // a direct sum over window boundaries), and I has a smaller extent; and a
 // derivable union containing an atom derivable alone contains a smaller
-// leak. With bands, time atoms need not be intervals and a derivable T
-// need not split into derivable runs, so band-shaped targets other than
-// runs of time atoms are not tried: the search is sound but not proven
-// complete there. The tests compare every decision with a brute-force
-// rational reference on random tiny instances, with and without bands.
+// leak.
+//
+// With bands, time atoms need not be intervals (an evening band over a
+// two-day window split by daily totals gives two evening atoms with a day
+// between them) and a derivable T need not split into derivable runs. If
+// the runs find nothing and a rule has a band, a band search follows: for
+// each single atom, each rule's producer set and each per-producer group u
+// it computes exactly V(u) = {t : u ⊗ t derivable} (the kernel of the
+// reduced cell columns), and tries the 0/1 vectors among the rows of its
+// reduced row echelon form in two column orders (first round; round of
+// the day, then first round), and all 0/1 combinations of those rows when
+// dim V(u) ≤ 8. This is a search, not a proof of completeness; the tests
+// compare every decision, bands included, with a brute-force rational
+// reference on random tiny instances (multi-day bands and differencing
+// pairs among them) and require agreement.
+//
 // Totals are what is checked: a derivable difference such as x_a − x_b
 // that yields no total is not counted as a leak.
 //

@@ -48,7 +48,8 @@ func largeFile(n int, bands bool) *File {
 				Producers: FileSelection{Selector: fmt.Sprintf("region=R%d", r)}, Band: [][2]int{{72, 88}}})
 		}
 	}
-	for fd := 0; fd < 60-len(f.Rules)+regions; fd++ {
+	feeders := 60 - (len(f.Rules) - regions) // 50 with the band rules
+	for fd := 0; fd < feeders; fd++ {
 		add(fmt.Sprintf("grid-F%d", fd), "grid", fmt.Sprintf("feeder=F%d", fd), 4, "sum")
 	}
 	for d := 0; d < min(20, n/2000); d++ {
