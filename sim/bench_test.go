@@ -33,7 +33,7 @@ func BenchmarkSim(b *testing.B) {
 	b.Run("scale-1000x96x4-per-reading", func(b *testing.B) {
 		var split, plain float64
 		for b.Loop() {
-			rep, err := Scale(context.Background(), ScaleConfig{Producers: 1000, Workers: 1})
+			rep, err := Scale(context.Background(), ScaleConfig{Producers: 1000, Workers: 1, ThreadCPU: ThreadCPUAvailable()})
 			if err != nil {
 				b.Fatal(err)
 			}
