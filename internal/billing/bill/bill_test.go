@@ -204,3 +204,30 @@ func TestStoreImmutableAndPayments(t *testing.T) {
 		}
 	}
 }
+
+// TestNeverBilledAsZero checks the policy on every coverage split of a
+// small window: a bill is held or bills at least the measured energy, and
+// estimates only when coverage reaches the minimum.
+func TestNeverBilledAsZero(t *testing.T) {
+	flat := schedule(t, tariff.DefaultID)
+	const window = 40
+	for covered := 0; covered <= window; covered++ {
+		for _, wh := range []int64{0, 1, 999, 123_456} {
+			src := Totals{RuleID: "r", Digest: "d", FirstRound: 1, LastRound: window,
+				Meters: []MeterTotal{{MeterID: "m-0000", Wh: wh, RoundsCovered: covered, RoundsMissing: window - covered}}}
+			b, err := Compose(cust(), flat, "2026-03", []Totals{src}, Policy{}, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			enough := covered*10000 >= 7500*window
+			switch {
+			case !enough && b.Status != StatusHeld:
+				t.Fatalf("%d/%d covered: status %s, want held", covered, window, b.Status)
+			case enough && b.Status != StatusIssued:
+				t.Fatalf("%d/%d covered: status %s (%s), want issued", covered, window, b.Status, b.HoldReason)
+			case enough && (b.BilledWh < wh || b.Estimated != (b.EstimatedWh > 0) || (covered < window && wh > 0 && b.EstimatedWh == 0 && wh*int64(window-covered) >= int64(covered))):
+				t.Fatalf("%d/%d covered, %d Wh: billed %d, estimated %d", covered, window, wh, b.BilledWh, b.EstimatedWh)
+			}
+		}
+	}
+}
