@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"runtime"
 	"strconv"
 	"sync"
@@ -52,8 +53,10 @@ func parseHouseholds(args []string, env *Env) (*householdsConfig, error) {
 		return nil, usageError{fmt.Sprintf("--meters %d: give 1 to 10^9", c.meters)}
 	case c.days < 1 || c.days > 36600:
 		return nil, usageError{fmt.Sprintf("--days %d: give 1 to 36600", c.days)}
-	case c.firstDay < 0:
-		return nil, usageError{fmt.Sprintf("--first-day %d: give 0 or more", c.firstDay)}
+	case c.firstDay < 0 || c.firstDay > 1e6:
+		return nil, usageError{fmt.Sprintf("--first-day %d: give 0 to 10^6", c.firstDay)}
+	case c.firstMeter > math.MaxUint64-c.meters:
+		return nil, usageError{fmt.Sprintf("--first-meter %d + --meters %d overflows 64 bits", c.firstMeter, c.meters)}
 	case c.workers < 0:
 		return nil, usageError{fmt.Sprintf("--workers %d: give 0 (all cores) or more", c.workers)}
 	}

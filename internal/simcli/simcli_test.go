@@ -124,6 +124,8 @@ func TestParseRanges(t *testing.T) {
 		{"1,,2", nil, "empty item"},
 		{"1:2", nil, "start:stop:step"},
 		{"1:10:logx", nil, "logN"},
+		{"-1.7e308:1.7e308:1e300", nil, "at most 10000"},
+		{"1e-320:1e308:log", nil, "at most 10000"},
 	}
 	for _, tc := range tests {
 		got, err := parseFloats("x", tc.in)
@@ -152,4 +154,26 @@ func contains(s, sub string) bool {
 		}
 	}
 	return false
+}
+
+// FuzzParseFloats: flag values are outside input; the parser must not panic
+// and what it accepts is sorted, finite and bounded in length.
+func FuzzParseFloats(f *testing.F) {
+	for _, s := range []string{"1e-4,1e-3,1e-2", "10:1e7:log", "10:1e7:log2", "1:10:1", "0.1:0.5:0.1,1", "-1.7e308:1.7e308:1e305"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		vs, err := parseFloats("x", s)
+		if err != nil {
+			return
+		}
+		if len(vs) == 0 || len(vs) > maxPoints*(1+len(s)) {
+			t.Fatalf("%q gave %d values", s, len(vs))
+		}
+		for i, v := range vs {
+			if math.IsNaN(v) || math.IsInf(v, 0) || i > 0 && v <= vs[i-1] {
+				t.Fatalf("%q gave %v", s, vs)
+			}
+		}
+	})
 }

@@ -79,10 +79,11 @@ func expand(name, item string, parts []string) ([]float64, error) {
 		if lo <= 0 {
 			return nil, fmt.Errorf("--%s %q: a log range needs start > 0", name, item)
 		}
-		count := int(math.Floor(math.Log10(hi/lo)*float64(n)+1e-9)) + 1
-		if count > maxPoints {
-			return nil, fmt.Errorf("--%s %q: %d points; at most %d", name, item, count, maxPoints)
+		fc := math.Floor(math.Log10(hi/lo)*float64(n)+1e-9) + 1
+		if !(fc <= maxPoints) { // also catches +Inf and NaN
+			return nil, fmt.Errorf("--%s %q: %.3g points; at most %d", name, item, fc, maxPoints)
 		}
+		count := int(fc)
 		out := make([]float64, 0, count+1)
 		for i := range count {
 			out = append(out, lo*math.Pow(10, float64(i)/float64(n)))
@@ -98,10 +99,11 @@ func expand(name, item string, parts []string) ([]float64, error) {
 	if err != nil || d <= 0 {
 		return nil, fmt.Errorf("--%s %q: step %q must be a positive number, log or logN", name, item, step)
 	}
-	count := int(math.Floor((hi-lo)/d+1e-9)) + 1
-	if count > maxPoints {
-		return nil, fmt.Errorf("--%s %q: %d points; at most %d", name, item, count, maxPoints)
+	fc := math.Floor((hi-lo)/d+1e-9) + 1
+	if !(fc <= maxPoints) { // also catches +Inf and NaN
+		return nil, fmt.Errorf("--%s %q: %.3g points; at most %d", name, item, fc, maxPoints)
 	}
+	count := int(fc)
 	out := make([]float64, count)
 	for i := range out {
 		out[i] = lo + float64(i)*d
