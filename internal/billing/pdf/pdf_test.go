@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/makiuchi-d/gozxing"
+	"github.com/makiuchi-d/gozxing/qrcode"
+
 	"github.com/ppnet/ppnet/internal/billing/bill"
 	"github.com/ppnet/ppnet/internal/billing/customer"
 	"github.com/ppnet/ppnet/internal/billing/tariff"
@@ -97,7 +100,7 @@ func TestRenderIssued(t *testing.T) {
 	if err := os.WriteFile(in, doc, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if out, err := exec.Command(tool(t, "pdftoppm"), "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile", in, filepath.Join(dir, "bill-page1")).CombinedOutput(); err != nil {
+	if out, err := exec.Command(tool(t, "pdftoppm"), "-png", "-r", "150", "-f", "1", "-l", "1", "-singlefile", in, filepath.Join(dir, "bill-page1")).CombinedOutput(); err != nil {
 		t.Fatalf("pdftoppm: %v\n%s", err, out)
 	}
 	raw, err := os.ReadFile(filepath.Join(dir, "bill-page1.png"))
@@ -120,6 +123,18 @@ func TestRenderIssued(t *testing.T) {
 	}
 	if len(colours) < 4 {
 		t.Fatalf("rendered page has %d colours; expected text, chart bars and QR", len(colours))
+	}
+	// The QR code on the page decodes to the payment link.
+	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := qrcode.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true})
+	if err != nil {
+		t.Fatalf("no QR code readable on the rendered page: %v", err)
+	}
+	if res.GetText() != url {
+		t.Fatalf("QR code reads %q, want the payment link %q", res.GetText(), url)
 	}
 	t.Logf("rendered %s", filepath.Join(dir, "bill-page1.png"))
 }
