@@ -103,8 +103,9 @@ func lossPlot(rows []lossRow, failure bool) (*plot.Plot, error) {
 	p.X.Tick.Marker = plot.LogTicks{Prec: -1}
 	const note = "paper's eq. 13 (lines), Monte Carlo with Wilson intervals (points)"
 	if failure {
-		p.Title.Text = fmt.Sprintf("Failure probability 1 - P_T|M, w = %d, t = %d\n%s", w, t, note)
-		p.Y.Label.Text = "probability the aggregate is lost"
+		// No Y label: gonum/plot places it at the linear midpoint of the
+		// range, which on a log axis pushes the plot down (its FIXME).
+		p.Title.Text = fmt.Sprintf("Probability the aggregate is lost, 1 - P_T|M, w = %d, t = %d\n%s", w, t, note)
 		p.Y.Scale = plot.LogScale{}
 		p.Y.Tick.Marker = powerTicks{}
 	} else {
