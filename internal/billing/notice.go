@@ -2,6 +2,7 @@ package billing
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/ppnet/ppnet/internal/billing/bill"
 	"github.com/ppnet/ppnet/internal/billing/notify"
@@ -29,15 +30,13 @@ func (s *Service) notify(b bill.Bill) error {
 		}
 	}
 	if s.wants(notify.ChannelEmail, b) {
-		to, err := s.customers.Contact(b.CustomerID)
-		if err != nil {
-			return err
-		}
 		doc, err := s.render(b)
 		if err != nil {
 			return err
 		}
-		m := notify.Message{Key: b.ID() + "/email", Channel: notify.ChannelEmail, To: to,
+		// The outbox stores a reference; resolveContact looks the address
+		// up (sealed under the contact key) only when sending.
+		m := notify.Message{Key: b.ID() + "/email", Channel: notify.ChannelEmail, To: contactRef + b.CustomerID,
 			Subject:     fmt.Sprintf("Your electricity bill for %s (%s)", b.Period, b.CustomerID),
 			Body:        fmt.Sprintf("Dear %s,\n\n%s\n\nThe bill is attached as a PDF.\n", b.Customer.Name, text),
 			Attachments: []notify.Attachment{{Name: "bill-" + b.Period + ".pdf", ContentType: "application/pdf", Data: doc}}}
@@ -56,4 +55,22 @@ func (s *Service) wants(channel string, b bill.Bill) bool {
 	}
 	_, err := s.outbox.Get(b.ID() + "/" + channel)
 	return err != nil
+}
+
+// contactRef prefixes a customer ID in a stored recipient.
+const contactRef = "customer:"
+
+// resolveContact replaces a customer reference with the customer's e-mail
+// address at send time.
+func (s *Service) resolveContact(m notify.Message) (notify.Message, error) {
+	id, ok := strings.CutPrefix(m.To, contactRef)
+	if !ok || m.Channel != notify.ChannelEmail {
+		return m, nil
+	}
+	to, err := s.customers.Contact(id)
+	if err != nil {
+		return m, &notify.PermanentError{Err: err}
+	}
+	m.To = to
+	return m, nil
 }

@@ -86,7 +86,11 @@ func New(cfg Config) (*Service, error) {
 	if s.signer, err = paylink.NewSigner(cfg.PayKey, cfg.Now); err != nil {
 		return nil, err
 	}
-	if s.outbox, err = notify.Open(cfg.DB, cfg.Senders, withLog(cfg.Outbox, cfg.Now, cfg.Log)); err != nil {
+	oo := withLog(cfg.Outbox, cfg.Now, cfg.Log)
+	if oo.Resolve == nil {
+		oo.Resolve = s.resolveContact
+	}
+	if s.outbox, err = notify.Open(cfg.DB, cfg.Senders, oo); err != nil {
 		return nil, err
 	}
 	return s, nil

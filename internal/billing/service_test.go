@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -161,6 +162,34 @@ func TestIssuePeriodEndToEnd(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(mailTo, ","), f.customers[0].Email) {
 		t.Fatalf("e-mails went to %v", mailTo)
+	}
+	// No raw PII anywhere in the database file after a month of billing
+	// and notifications.
+	if err := f.db.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(f.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range f.customers {
+		for _, secret := range []string{c.Name, c.Email, c.Address.Street, c.AccountNumber} {
+			if bytes.Contains(raw, []byte(secret)) {
+				t.Fatalf("database file holds %q of %s in the clear", secret, c.ID)
+			}
+		}
+	}
+	// The outbox keeps a reference, not the address.
+	entries, err := f.svc.Outbox().List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		for _, c := range f.customers {
+			if e.To == c.Email {
+				t.Fatalf("outbox stores the e-mail address of %s", c.ID)
+			}
+		}
 	}
 	for _, m := range f.sms.sent {
 		if !strings.Contains(m.Body, "https://pay.example.in/pay?t=") {

@@ -90,6 +90,10 @@ type Options struct {
 	MaxBackoff  time.Duration    // default 1h
 	MaxAttempts int              // default 8
 	Log         *slog.Logger     // default: discard
+	// Resolve, when set, turns a stored message into the one to send just
+	// before each attempt — e.g. replacing a recipient reference with an
+	// address kept encrypted elsewhere, so the outbox never stores it.
+	Resolve func(Message) (Message, error)
 }
 
 // Outbox is the persistent notification queue.
@@ -262,7 +266,13 @@ func (ob *Outbox) attempt(ctx context.Context, key string) (bool, error) {
 	if err != nil || !claimed {
 		return false, err
 	}
-	sendErr := ob.senders[e.Channel].Send(ctx, e.Message)
+	out, sendErr := e.Message, error(nil)
+	if ob.o.Resolve != nil {
+		out, sendErr = ob.o.Resolve(e.Message)
+	}
+	if sendErr == nil {
+		sendErr = ob.senders[e.Channel].Send(ctx, out)
+	}
 	var perm *PermanentError
 	err = ob.update(key, func(cur *Entry) {
 		switch {
