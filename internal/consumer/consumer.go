@@ -192,7 +192,7 @@ func (c *Consumer) Start(ctx context.Context) error {
 	if err != nil {
 		return c.fail(fmt.Errorf("consumer: consumer on %s: %v", c.net.Config.Streams.Aggregates, err))
 	}
-	it, err := cons.Messages()
+	it, err := cons.Messages(jetstream.PullHeartbeat(time.Second))
 	if err != nil {
 		return c.fail(fmt.Errorf("consumer: consume: %v", err))
 	}

@@ -177,3 +177,22 @@ func Logger(level string) (*slog.Logger, error) {
 	}
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l})), nil
 }
+
+// OnReconnect calls f after every reconnect of nc until ctx ends.
+func OnReconnect(ctx context.Context, nc *nats.Conn, f func()) {
+	ch := nc.StatusChanged(nats.CONNECTED)
+	go func() {
+		defer nc.RemoveStatusListener(ch)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case _, ok := <-ch:
+				if !ok {
+					return
+				}
+				f()
+			}
+		}
+	}()
+}

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"sync"
@@ -252,6 +253,24 @@ func (d *Net) StopPPN(ctx context.Context, i int) error {
 		return fmt.Errorf("devnet: PPN %d is not running", i)
 	}
 	return p.Shutdown(ctx)
+}
+
+// RestartNATS shuts the embedded server down, waits pause, and starts it
+// again on the same port and store: clients reconnect by themselves.
+func (d *Net) RestartNATS(pause time.Duration) error {
+	if d.server == nil {
+		return errors.New("devnet: no embedded server to restart (external --nats)")
+	}
+	port := d.server.Addr().(*net.TCPAddr).Port
+	d.server.Shutdown()
+	d.server.WaitForShutdown()
+	time.Sleep(pause) // the outage itself: time passing, not a synchronisation
+	s, err := natsx.StartServer(natsx.ServerOptions{Dir: filepath.Join(d.dir, "nats"), Port: port})
+	if err != nil {
+		return err
+	}
+	d.server = s
+	return nil
 }
 
 // PPN returns running PPN i, or nil.

@@ -203,3 +203,26 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestNATSRestart stops the NATS server for three rounds in the middle of a
+// run and starts it again on the same store: producers and PPNs buffer and
+// retry, every window is still emitted and every result is exact. Bundles
+// that reach the stream after their round was sealed are reported missing.
+func TestNATSRestart(t *testing.T) {
+	o := small(t)
+	o.Rounds = 12
+	rep := run(t, o, func(ctx context.Context, d *Net) {
+		waitFor(t, func() bool { return time.Now().After(d.Net.RoundStart(3)) })
+		if err := d.RestartNATS(3 * o.Round); err != nil {
+			t.Fatal(err)
+		}
+	})
+	var missing int
+	for _, r := range rep.Rows {
+		missing += len(r.Missing)
+		if len(r.PPNs) != 5 || len(r.Faulty) != 0 || len(r.Mismatched) != 0 {
+			t.Errorf("%s window %d: combined %v faulty %v mismatched %v", r.Rule, r.WindowStart, r.PPNs, r.Faulty, r.Mismatched)
+		}
+	}
+	t.Logf("%d (meter, round) pairs missing after the outage", missing)
+}

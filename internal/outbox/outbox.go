@@ -40,8 +40,9 @@ type Sender struct {
 type entry struct{ key, val []byte }
 
 // Run publishes until ctx ends, waking on poke when the bucket is empty and
-// backing off (50 ms doubling to 2 s) after failures. It returns an error
-// only if the database fails.
+// backing off (50 ms doubling to 2 s) after failures; a poke during the
+// backoff (new work, a reconnect) retries at once. It returns an error only
+// if the database fails.
 func (s *Sender) Run(ctx context.Context, poke <-chan struct{}) error {
 	if s.Timeout == 0 {
 		s.Timeout = 10 * time.Second
@@ -99,8 +100,10 @@ func (s *Sender) Run(ctx context.Context, poke <-chan struct{}) error {
 			t.Stop()
 			return nil
 		case <-t.C:
+			backoff = min(2*backoff, 2*time.Second)
+		case <-poke: // new work or a reconnect: retry now
+			t.Stop()
 		}
-		backoff = min(2*backoff, 2*time.Second)
 	}
 }
 

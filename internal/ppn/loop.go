@@ -122,16 +122,35 @@ func poke(c chan struct{}) {
 func (p *PPN) sealer(ctx context.Context) {
 	n := p.net
 	grace := n.Config.Rounds.Grace
+	wasDown := false
 	for {
 		next := p.sealedNext.Load()
 		if !n.InEpoch(next) {
 			return
 		}
-		if d := n.Deadline(next).Sub(p.now()); d > 0 {
+		due := n.Deadline(next)
+		if hold := time.Unix(0, p.holdSeals.Load()); hold.After(due) {
+			due = hold
+		}
+		if d := due.Sub(p.now()); d > 0 {
 			if !p.wait(ctx, d) {
 				return
 			}
 			continue // re-read: another PPN's seal may have moved it
+		}
+		if !p.nats.Conn.IsConnected() {
+			// A seal buffered now would be flushed at reconnect ahead of
+			// the producers' buffered bundles; wait for the connection.
+			wasDown = true
+			if !p.wait(ctx, grace) {
+				return
+			}
+			continue
+		}
+		if wasDown { // back: hold seals as after any reconnect
+			wasDown = false
+			p.holdAfterReconnect()
+			continue
 		}
 		target := uint64(n.RoundAt(p.now().Add(-grace)) - 1) // last round with deadline ≤ now
 		if c := n.Config.Rounds.Count; c > 0 && target >= c {
@@ -154,6 +173,21 @@ func (p *PPN) sealer(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// reconnectSlack covers clients reconnecting at different times: the
+// client retries every 100 ms with up to 100 ms of jitter.
+const reconnectSlack = 250 * time.Millisecond
+
+// holdAfterReconnect gives producers one grace period (plus reconnect
+// slack) after a reconnect to flush what they buffered during the outage,
+// before this PPN closes the rounds whose deadlines passed meanwhile.
+func (p *PPN) holdAfterReconnect() {
+	hold := p.now().Add(p.net.Config.Rounds.Grace + reconnectSlack).UnixNano()
+	if hold > p.holdSeals.Load() {
+		p.holdSeals.Store(hold)
+	}
+	poke(p.sealedPoke)
 }
 
 // wait blocks for d, a commit (which may have moved the seal point), or the

@@ -110,6 +110,7 @@ type PPN struct {
 	plain, aad  []byte
 	shares      []sharing.Element
 	sealedNext  atomic.Uint64
+	holdSeals   atomic.Int64  // unix nanoseconds before which no seal is appended (set on reconnect)
 	applied     atomic.Uint64 // last stream sequence applied
 	committed   atomic.Uint64 // last stream sequence committed
 	sealedPoke  chan struct{}
@@ -234,7 +235,7 @@ func (p *PPN) Start(ctx context.Context) error {
 	if err != nil {
 		return p.fail(fmt.Errorf("ppn: consumer on %s: %v", p.net.Config.Streams.Bundles, err))
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(1024))
+	it, err := cons.Messages(jetstream.PullMaxMessages(1024), jetstream.PullHeartbeat(time.Second))
 	if err != nil {
 		return p.fail(fmt.Errorf("ppn: consume %s: %v", p.net.Config.Streams.Bundles, err))
 	}
@@ -244,6 +245,7 @@ func (p *PPN) Start(ctx context.Context) error {
 	}
 	rctx, rcancel := context.WithCancel(context.Background())
 	p.cancel = rcancel
+	daemon.OnReconnect(rctx, p.nats.Conn, p.holdAfterReconnect)
 	p.wg.Add(3)
 	go func() { defer p.wg.Done(); p.consume(rctx, it) }()
 	go func() { defer p.wg.Done(); p.send(rctx) }()

@@ -177,6 +177,12 @@ func (p *Producer) Start(ctx context.Context) error {
 	}
 	rctx, cancel := context.WithCancel(context.Background())
 	p.cancel = cancel
+	daemon.OnReconnect(rctx, p.nats.Conn, func() {
+		select {
+		case p.poke <- struct{}{}:
+		default:
+		}
+	})
 	p.wg.Add(2)
 	go func() { defer p.wg.Done(); p.sender(rctx) }()
 	go func() { defer p.wg.Done(); p.rounds(rctx) }()
