@@ -33,7 +33,7 @@ type benchFlags struct {
 func runPlanBench(ctx context.Context, args []string, env *Env) error {
 	fs := flag.NewFlagSet("plan-bench", flag.ContinueOnError)
 	var f benchFlags
-	fs.StringVar(&f.table, "table", "paper", "which table: paper (p = 0.5, α = 8), hard (p_c ~ U(0.05, 0.95), α = 2) or scale")
+	fs.StringVar(&f.table, "table", "paper", "which table: paper (p = 0.5, α = 8), hard (p_c ~ U(0.05, 0.95), α = 2), scale, or bounds (both families)")
 	fs.StringVar(&f.producers, "producers", "100,1000,10000", "comma-separated |P| values (paper, hard)")
 	fs.StringVar(&f.consumers, "consumers", "10,50", "comma-separated |C| values (paper, hard)")
 	fs.IntVar(&f.instances, "instances", 10, "instances per row; instance i has seed --seed + i")
@@ -52,8 +52,8 @@ func runPlanBench(ctx context.Context, args []string, env *Env) error {
 	if err := parseFlags(fs, args, env); err != nil {
 		return err
 	}
-	if !oneOf(f.table, "paper", "hard", "scale") {
-		return usageErr(fs, env, "--table %q: use paper, hard or scale", f.table)
+	if !oneOf(f.table, "paper", "hard", "scale", "bounds") {
+		return usageErr(fs, env, "--table %q: use paper, hard, scale or bounds", f.table)
 	}
 	if f.instances < 1 {
 		return usageErr(fs, env, "--instances %d: give at least 1", f.instances)
@@ -78,7 +78,62 @@ func runPlanBench(ctx context.Context, args []string, env *Env) error {
 	if err != nil {
 		return err
 	}
+	if f.table == "bounds" {
+		return boundsTable(ctx, env.Stdout, &f, ps, cs, prog)
+	}
 	return compareTable(ctx, env.Stdout, &f, ps, cs, prog)
+}
+
+// boundsTable compares the trivial bound max(w, ⌈w·ΣM_c/L⌉) with
+// optimize.LowerBound and with the bound the exact search proves, on both
+// families.
+func boundsTable(ctx context.Context, w io.Writer, f *benchFlags, ps, cs []int, prog *progress) error {
+	fmt.Fprintf(w, "%d instances per row (seeds %d..%d), exact search limit %v. Means; (k) counts instances where the bound beats the trivial one.\n\n", f.instances, f.seed, f.seed+uint64(f.instances)-1, f.exactLimit)
+	fmt.Fprintln(w, "| family | \\|P\\| | \\|C\\| | trivial | LowerBound (k) | exact's bound (k) | optimum proven |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|")
+	for _, fam := range []optimize.Family{optimize.FamilyPaper, optimize.FamilyHard} {
+		for _, P := range ps {
+			for _, C := range cs {
+				var triv, lb, ex float64
+				var lbWins, exWins, proven int
+				for i := range f.instances {
+					seed := f.seed + uint64(i)
+					prog.say("bounds %s |P|=%d |C|=%d seed %d", fam, P, C, seed)
+					in, err := optimize.Generate(optimize.GenOptions{Family: fam, Producers: P, Consumers: C, PPNs: f.ppns, Seed: seed})
+					if err != nil {
+						return err
+					}
+					var vol int64
+					for _, m := range in.Sizes() {
+						vol += int64(in.W) * m
+					}
+					t := max(in.W, int((vol+in.L-1)/in.L))
+					b := optimize.LowerBound(in)
+					r, err := optimize.Exact(ctx, in, &optimize.ExactOptions{TimeLimit: f.exactLimit, Pack: &optimize.PackOptions{Seed: seed}})
+					if err != nil {
+						return err
+					}
+					if err := optimize.Check(in, r); err != nil {
+						return err
+					}
+					triv, lb, ex = triv+float64(t), lb+float64(b), ex+float64(r.LowerBound)
+					lbWins += btoi(b > t)
+					exWins += btoi(r.LowerBound > t)
+					proven += btoi(r.Optimal)
+				}
+				n := float64(f.instances)
+				fmt.Fprintf(w, "| %s | %d | %d | %.2f | %.2f (%d) | %.2f (%d) | %d/%d |\n", fam, P, C, triv/n, lb/n, lbWins, ex/n, exWins, proven, f.instances)
+			}
+		}
+	}
+	return nil
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func intList(fs *flag.FlagSet, env *Env, name, s string) ([]int, error) {
