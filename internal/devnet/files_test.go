@@ -4,6 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"io"
+	"net/http"
+	"strings"
 	"path/filepath"
 	"testing"
 	"time"
@@ -73,6 +76,10 @@ func TestDaemonsFromFiles(t *testing.T) {
 		res, err = cs.Results()
 		return err == nil && len(res) == 1 && res[0].Final
 	})
+	checkHTTP(t, "http://"+cs.HTTPAddr()+"/results?rule=all", `"rule":"all"`)
+	checkHTTP(t, "http://"+cs.HTTPAddr()+"/healthz", "ok")
+	checkHTTP(t, "http://"+ds[1].(*ppn.PPN).HTTPAddr()+"/metrics", "ppnet_ppn_shares_added_total ")
+	checkHTTP(t, "http://"+pr.HTTPAddr()+"/metrics", "ppnet_producer_bundles_published_total ")
 	for _, d := range ds {
 		if err := d.Shutdown(ctx); err != nil {
 			t.Fatal(err)
@@ -101,5 +108,21 @@ func TestDaemonsFromFiles(t *testing.T) {
 	}
 	if n != 6 || r.Covered != uint64(6-len(r.Missing)) || r.Covered == 0 || r.Value == nil || *r.Value != sum {
 		t.Fatalf("result %+v; history has %d readings, the covered ones summing to %d", r, n, sum)
+	}
+}
+
+func checkHTTP(t *testing.T, url, want string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), want) {
+		t.Fatalf("GET %s: %s, body lacks %q:\n%.2000s", url, resp.Status, want, b)
 	}
 }
