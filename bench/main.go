@@ -8,7 +8,7 @@
 // from other load on the machine.
 //
 //	cd bench && go run .                 # the table
-//	cd bench && go run . -benchtime 1s -count 5
+//	cd bench && go run . -count 5 -benchtime 1s   # fewer, longer runs
 package main
 
 import (
@@ -21,8 +21,8 @@ import (
 
 func main() {
 	testing.Init()
-	benchtime := flag.Duration("benchtime", 200*time.Millisecond, "target running time of each measurement")
-	count := flag.Int("count", 5, "measurements per row; the fastest is reported")
+	benchtime := flag.Duration("benchtime", 50*time.Millisecond, "target running time of each measurement")
+	count := flag.Int("count", 20, "measurements per row; the fastest is reported")
 	flag.Parse()
 	if err := flag.Set("test.benchtime", benchtime.String()); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
