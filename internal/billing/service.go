@@ -172,6 +172,9 @@ type Report struct {
 // data allows an issued one; an issued bill is only replaced by Correct.
 func (s *Service) IssuePeriod(period string, totals []bill.Totals) (Report, error) {
 	var rep Report
+	if err := bill.CheckPeriod(period); err != nil {
+		return rep, err
+	}
 	custs, err := s.customers.List()
 	if err != nil {
 		return rep, err

@@ -96,11 +96,19 @@ var periodPattern = regexp.MustCompile(`^[0-9]{4}-(0[1-9]|1[0-2])$`)
 // India is Indian Standard Time, in which due dates are stated.
 var India = time.FixedZone("IST", 5*3600+1800)
 
+// CheckPeriod checks a billing month in the form YYYY-MM.
+func CheckPeriod(period string) error {
+	if !periodPattern.MatchString(period) {
+		return fmt.Errorf("%w: period %q; fix: give the billing month as YYYY-MM", ErrInput, period)
+	}
+	return nil
+}
+
 // Compose prices one customer's period from the sources that carry their
 // meter. It never fails for missing data: that yields a held bill.
 func Compose(c customer.Masked, s *tariff.Schedule, period string, sources []Totals, p Policy, now time.Time) (Bill, error) {
-	if !periodPattern.MatchString(period) {
-		return Bill{}, fmt.Errorf("%w: period %q; fix: give the billing month as YYYY-MM", ErrInput, period)
+	if err := CheckPeriod(period); err != nil {
+		return Bill{}, err
 	}
 	b := Bill{CustomerID: c.ID, Period: period, Revision: 1, Customer: c, IssuedAt: now.UTC()}
 	hold := func(reason string) (Bill, error) {

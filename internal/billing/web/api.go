@@ -100,3 +100,23 @@ func (u *ui) apiBill(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, b)
 }
+
+// apiIssue bills a month from released totals (a JSON array of
+// bill.Totals) and answers the billing.Report.
+func (u *ui) apiIssue(w http.ResponseWriter, r *http.Request) {
+	ts, err := bill.DecodeTotals(r.Body)
+	if err != nil {
+		u.apiError(w, http.StatusBadRequest, err)
+		return
+	}
+	rep, err := u.svc.IssuePeriod(r.PathValue("period"), ts)
+	if err != nil {
+		status := http.StatusInternalServerError
+		if errors.Is(err, bill.ErrInput) {
+			status = http.StatusBadRequest
+		}
+		u.apiError(w, status, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rep)
+}

@@ -90,3 +90,30 @@ func FuzzDecodeCustomer(f *testing.F) {
 		}
 	})
 }
+
+func TestAPIIssue(t *testing.T) {
+	srv, cs := demo(t)
+	issue := func(period, body string) (int, string) {
+		resp, err := http.Post(srv.URL+"/api/periods/"+period+"/issue", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		out, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(out)
+	}
+	body := `[{"rule_id":"monthly","first_round":2976,"last_round":5855,"digest":"feed","meters":[{"meter_id":"` + cs[0].MeterID + `","wh":200000,"rounds_covered":2880}]}]`
+	code, out := issue("2026-04", body)
+	if code != 200 || !strings.Contains(out, cs[0].ID+"/2026-04/r1") || !strings.Contains(out, `"Held":["`) {
+		t.Fatalf("issue: %d %s", code, out)
+	}
+	if code, out := issue("2026-04", body); code != 200 || !strings.Contains(out, `"Unchanged":["`) {
+		t.Fatalf("re-issue: %d %s", code, out)
+	}
+	if code, out := issue("2026-13", body); code != 400 || !strings.Contains(out, "YYYY-MM") {
+		t.Fatalf("bad period: %d %s", code, out)
+	}
+	if code, out := issue("2026-05", `{"not":"an array"}`); code != 400 || !strings.Contains(out, "fix:") {
+		t.Fatalf("bad body: %d %s", code, out)
+	}
+}

@@ -1,7 +1,8 @@
 // Package web is the billing consumer's web UI and JSON API: masked
 // customers with search (htmx), their bills, bill detail, PDF download and
 // the payment page; /api/customers (GET list, POST create or replace — the
-// answer is the masked view) and /api/bills. Every page and answer shows
+// answer is the masked view), /api/bills, and POST
+// /api/periods/{YYYY-MM}/issue, which bills a month from released totals. Every page and answer shows
 // masked customer data only. Pages are html/template; htmx 2 is vendored
 // from npm and embedded, so there is no JavaScript build.
 //
@@ -72,6 +73,7 @@ func Handler(svc *billing.Service, log *slog.Logger) (http.Handler, error) {
 	mux.HandleFunc("GET /api/customers/{id}", u.apiCustomer)
 	mux.HandleFunc("GET /api/bills", u.apiBills)
 	mux.HandleFunc("GET /api/bills/{cust}/{period}/{rev}", u.apiBill)
+	mux.HandleFunc("POST /api/periods/{period}/issue", u.apiIssue)
 	return mux, nil
 }
 
