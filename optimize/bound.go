@@ -41,7 +41,52 @@ func LowerBound(in *Instance) int {
 	b = max(b, int(ceilDiv(vol, L)))
 	b = max(b, martelloTothL2(sizes, in.W, L))
 	b = max(b, dffBound(sizes, in.W, L))
+	b = max(b, blockerBound(sizes, in.W, L))
 	return b
+}
+
+// maxBlockerQ is the largest number of big copies per PPN blockerBound
+// considers.
+const maxBlockerQ = 8
+
+// blockerBound is a conflict-aware bound. Call a copy big when its size
+// exceeds L/(q+1): a PPN holds at most q of them. Two big copies in one PPN
+// belong to distinct consumers, so q of them weigh at least the sum of the
+// q smallest big consumers; a consumer too large to join that sum (a
+// blocker) can only sit in PPNs with at most q−1 big copies, and its w
+// copies occupy w distinct PPNs. With nb big copies and k PPNs,
+// nb ≤ q·(k − w) + (q−1)·w, so k ≥ ⌈(nb + w)/q⌉.
+func blockerBound(sizes []int64, w int, L int64) int {
+	sorted := slices.Clone(sizes)
+	slices.Sort(sorted)
+	best := 0
+	for q := int64(1); q <= maxBlockerQ; q++ {
+		var big []int64 // ascending
+		for _, s := range sorted {
+			if s*(q+1) > L {
+				big = append(big, s)
+			}
+		}
+		if int64(len(big)) < q {
+			continue
+		}
+		var minQ int64
+		for _, s := range big[:q] {
+			minQ += s
+		}
+		blocked := false
+		for _, s := range sorted {
+			if s*(q+1) <= L && s+minQ > L {
+				blocked = true
+				break
+			}
+		}
+		if blocked {
+			nb := int64(len(big)) * int64(w)
+			best = max(best, int((nb+int64(w)+q-1)/q))
+		}
+	}
+	return best
 }
 
 func ceilDiv(a, b int64) int64 { return (a + b - 1) / b }

@@ -182,9 +182,13 @@ func (s *search) place(i int) bool {
 	return choose(0)
 }
 
-// roomFor cuts the branch when the usable free space cannot hold the
-// copies of consumers i, i+1, …: a PPN whose residual is below the smallest
-// remaining size can take none of them.
+// roomFor cuts the branch when consumers i, i+1, … cannot fit:
+//   - volume: a PPN whose residual is below the smallest remaining size can
+//     take none of them, so the other residuals must hold the remaining
+//     volume;
+//   - counting: for each remaining size s_j, the w·(j−i+1) copies of size
+//     ≥ s_j need slots, and a PPN with residual r offers at most ⌊r/s_j⌋ of
+//     them, and at most one per consumer (copies of a consumer are apart).
 func (s *search) roomFor(i int) bool {
 	smallest := s.sizes[len(s.sizes)-1]
 	var usable int64
@@ -193,7 +197,27 @@ func (s *search) roomFor(i int) bool {
 			usable += r
 		}
 	}
-	return usable >= s.rest[i]
+	if usable < s.rest[i] {
+		return false
+	}
+	for j := i; j < len(s.sizes); j++ {
+		if j+1 < len(s.sizes) && s.sizes[j+1] == s.sizes[j] {
+			continue // the last of equal sizes gives the strongest count
+		}
+		distinct := int64(j - i + 1)
+		need := int64(s.w) * distinct
+		var slots int64
+		for _, l := range s.load {
+			slots += min((s.L-l)/s.sizes[j], distinct)
+			if slots >= need {
+				break
+			}
+		}
+		if slots < need {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *search) assignment() [][]int {

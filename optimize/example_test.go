@@ -34,7 +34,9 @@ func ExamplePack() {
 	for c, ns := range r.Consumers {
 		fmt.Println(in.Consumers[c].ID, ns, "load of first PPN:", r.Load[ns[0]])
 	}
-	// The exact search proves that 5 PPNs cannot do: 6 is optimal.
+	// The lower bound already proves 6 optimal: the 5-producer consumer
+	// cannot join two 6-producer copies (L = 10), which forces a sixth PPN.
+	// The exact search agrees.
 	e, err := optimize.Exact(context.Background(), in, nil)
 	if err != nil {
 		fmt.Println(err)
@@ -42,7 +44,7 @@ func ExamplePack() {
 	}
 	fmt.Println("exact: active PPNs:", e.NumActive(), "lower bound:", e.LowerBound, "optimal:", e.Optimal)
 	// Output:
-	// pack: active PPNs: 6 lower bound: 5 optimal: false
+	// pack: active PPNs: 6 lower bound: 6 optimal: true
 	// feeder-F1 [0 1] load of first PPN: 6
 	// feeder-F2 [2 3] load of first PPN: 6
 	// billing [4 5] load of first PPN: 9

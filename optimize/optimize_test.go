@@ -220,6 +220,7 @@ func TestLowerBoundKnown(t *testing.T) {
 		{"copies above half", 3, 10, []int{6}, 3},                  // w and L2 agree
 		{"half and third", 1, 12, []int{7, 7, 5, 5, 5, 5}, 3},      // volume 3
 		{"dff beats volume", 1, 100, []int{34, 34, 34, 34, 34}, 3}, // ≤2 per bin: 3
+		{"blocker", 2, 10, []int{4, 4, 4, 3}, 4},                   // 3 cannot join two 4s
 		{"mixed copies", 2, 100, []int{60, 45, 45}, 4},             // 60+45 > L: the 60s stand alone
 	}
 	for _, tt := range tests {
