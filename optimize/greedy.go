@@ -1,6 +1,7 @@
 package optimize
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"time"
@@ -106,7 +107,7 @@ func (st *state) mostResidual(c, skip int) int {
 // moves.
 func (st *state) empty(v int) bool {
 	cs := slices.Clone(st.serves[v])
-	slices.SortStableFunc(cs, func(a, b int) int { return int(st.sizes[b] - st.sizes[a]) })
+	slices.SortStableFunc(cs, func(a, b int) int { return cmp.Compare(st.sizes[b], st.sizes[a]) })
 	type move struct{ c, to int }
 	var done []move
 	for _, c := range cs {

@@ -34,7 +34,8 @@ type LPOptions struct {
 	MaxPPNs int
 }
 
-// lpVars is the variable naming shared by the writer and the reader.
+// yName, zName and xName name the model's variables; resultFromCBC reads
+// the solution back by the same names.
 func yName(n, c int) string { return "y" + strconv.Itoa(n) + "_" + strconv.Itoa(c) }
 func zName(n int) string    { return "z" + strconv.Itoa(n) }
 func xName(p, n int) string { return "x" + strconv.Itoa(p) + "_" + strconv.Itoa(n) }
