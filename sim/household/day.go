@@ -6,27 +6,57 @@ import "time"
 // that needs an occupant on a day nobody is home does not loop forever.
 const maxAttempts = 60
 
-// generate fills slot with day d of the meter.
+// generate fills slot with day d of the meter, including what the day
+// before ran on past midnight.
 func (m *Meter) generate(slot *day, d int64) {
+	m.generateOwn(slot, d, false)
+	if m.p.spill == 0 {
+		return
+	}
+	prev := &m.days[(d-1)&1]
+	if prev.index != d-1 { // not cached: generate just what can spill
+		prev = &m.prev
+		if prev.index != d-1 {
+			m.generateOwn(prev, d-1, true)
+		}
+	}
+	for k, w := range prev.power[minutesPerDay:] {
+		slot.power[k] += w
+		slot.on[k] |= prev.on[minutesPerDay+k]
+	}
+}
+
+// generateOwn fills slot with day d's own events: the minutes 0–1439 without
+// the previous day's spill, and this day's spill after them. With
+// spillOnly it generates only the appliances that can spill, which is all
+// the next day needs. Occupancy and each appliance have their own stream,
+// so skipping appliances changes nothing in the others.
+func (m *Meter) generateOwn(slot *day, d int64, spillOnly bool) {
 	slot.index = d
-	m.reseed(m.id, uint64(d))
 	date := m.p.opts.Start.AddDate(0, 0, int(d))
-	m.occupancy(slot, date.Weekday())
+	if !spillOnly || m.p.spillOcc {
+		m.reseed(streamDay, m.id, uint64(d))
+		m.occupancy(slot, date.Weekday())
+	}
 
 	var standby uint32
 	for i, a := range m.p.apps {
 		standby += a.StandbyW * uint32(m.house.Units[i])
 	}
 	for k := range slot.power {
-		slot.power[k] = standby
+		slot.power[k] = 0
+		if k < minutesPerDay {
+			slot.power[k] = standby
+		}
 		slot.on[k] = 0
 	}
 	month := uint16(1) << date.Month()
 	for i := range m.p.apps {
 		a := &m.p.apps[i]
-		if m.house.Units[i] == 0 || a.months&month == 0 {
+		if m.house.Units[i] == 0 || a.months&month == 0 || spillOnly && !a.spills {
 			continue
 		}
+		m.reseed(streamAppliance, m.id, uint64(d)<<6|uint64(i))
 		extra, bit := a.PowerW-a.StandbyW, uint64(1)<<i
 		for range m.house.Units[i] {
 			m.runs = m.runs[:0]
@@ -114,6 +144,9 @@ func (m *Meter) events(a *compiled, slot *day) {
 	remaining := int(a.DailyMinutes*(1+a.Variability*(2*m.rng.Float64()-1)) + 0.5)
 	for try := 0; remaining > 0 && try < maxAttempts; try++ {
 		start, end := a.pick(m.rng.IntN(a.windowLen))
+		if end == minutesPerDay {
+			end += m.p.spill // late events run on past midnight
+		}
 		if m.unit[start] || a.NeedsOccupant && slot.active[start/stepMinutes] == 0 {
 			continue
 		}

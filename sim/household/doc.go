@@ -7,8 +7,10 @@
 //
 // Time runs in minutes from [Options.Start] (midnight UTC of day 0). Each
 // day d of meter m is generated from its own random stream, derived from
-// (seed, m, d) alone, so any meter's series — or any single day of it — can
-// be regenerated independently, in parallel and out of order.
+// (seed, m, d) alone, plus the spill of day d−1 (events started in a window
+// ending at midnight run on past it, up to two cycle lengths), so any
+// meter's series — or any single day of it — can be regenerated
+// independently, in parallel and out of order.
 //
 // Occupancy is a Markov chain on the number of active occupants (at home and
 // awake) per 10-minute step, in the manner of Richardson et al. (2008). A

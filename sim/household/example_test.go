@@ -29,11 +29,9 @@ func Example() {
 		}
 	}
 	// Output:
-	// residents: 4
-	// day total (Wh): 2292
+	// residents: 6
+	// day total (Wh): 2133
 	// ran: tube_light
 	// ran: fridge
-	// ran: iron
 	// ran: tv
-	// ran: mixer
 }

@@ -2,6 +2,7 @@ package household
 
 import (
 	"flag"
+	"fmt"
 	"math"
 	"reflect"
 	"strings"
@@ -159,6 +160,48 @@ func TestOccupancyMarginals(t *testing.T) {
 	o.Persistence = 0.85
 	if f1 := flips(newPop(t, o)); f1*2 > f0 {
 		t.Errorf("persistence 0.85 changed the active count %d times, persistence 0: %d", f1, f0)
+	}
+}
+
+func TestLateEventsRunPastMidnight(t *testing.T) {
+	// A heater used only from 23:00 to 24:00, in runs of 60–120 minutes,
+	// must run on after midnight, never later than the spill allows, and
+	// the spill must not depend on the order days are read in.
+	for _, needs := range []bool{false, true} {
+		t.Run(fmt.Sprintf("needs_occupant=%v", needs), func(t *testing.T) { lateEvents(t, needs) })
+	}
+}
+
+func lateEvents(t *testing.T, needsOccupant bool) {
+	o := DefaultOptions()
+	o.Interval = time.Minute
+	o.Appliances = []Appliance{{Name: "heater", PowerW: 1000, Ownership: 1, Units: 1, NeedsOccupant: needsOccupant,
+		Windows: []Window{{1380, 1440}}, DailyMinutes: 120, CycleMinutes: 60}}
+	p := newPop(t, o)
+	after := 0
+	for id := range uint64(20) {
+		m := p.Meter(id)
+		fwd := make([]Reading, 0, 3*1440)
+		for r := range m.Readings(0, 3*1440) {
+			fwd = append(fwd, r)
+		}
+		m.Reset(id)
+		for i := len(fwd) - 1; i >= 0; i-- {
+			r := fwd[i]
+			if got := m.Reading(int64(i)); got != r {
+				t.Fatalf("meter %d minute %d: forward %+v, backward %+v", id, i, r, got)
+			}
+			min := i % 1440
+			if r.On != 0 && min >= 120 && min < 1380 {
+				t.Fatalf("meter %d: heater on at minute %d of the day", id, min)
+			}
+			if r.On != 0 && min < 120 {
+				after++
+			}
+		}
+	}
+	if after == 0 {
+		t.Fatal("no heater minute after midnight: late events are cut at 24:00")
 	}
 }
 

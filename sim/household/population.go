@@ -4,7 +4,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	"iter"
+	"math"
 	"math/rand/v2"
+	"slices"
 	"time"
 )
 
@@ -22,6 +24,12 @@ type Population struct {
 	interval int64 // minutes
 	occCDF   []float64
 	apps     []compiled
+	// spill is how many minutes past midnight an event that starts in a
+	// window ending at 24:00 may run on into the next day.
+	spill int
+	// spillOcc: some appliance that can spill needs an occupant, so a day
+	// generated only for its spill needs its occupancy too.
+	spillOcc bool
 }
 
 // compiled holds per-appliance values derived once from the options.
@@ -29,6 +37,7 @@ type compiled struct {
 	Appliance
 	windowLen int    // total minutes of the windows
 	months    uint16 // bit m set if used in month m; all set if unrestricted
+	spills    bool   // a window ends at midnight: events may run into the next day
 }
 
 // NewPopulation validates opts (nil means [DefaultOptions]) and returns the
@@ -67,6 +76,11 @@ func NewPopulation(opts *Options, seed uint64) (*Population, error) {
 			for _, m := range a.Months {
 				c.months |= 1 << m
 			}
+		}
+		if a.Cycling == nil && slices.ContainsFunc(a.Windows, func(w Window) bool { return w.To == minutesPerDay }) {
+			c.spills = true
+			p.spill = max(p.spill, min(2*a.CycleMinutes, minutesPerDay))
+			p.spillOcc = p.spillOcc || a.NeedsOccupant
 		}
 		p.apps = append(p.apps, c)
 	}
@@ -130,20 +144,31 @@ type Meter struct {
 	src   rand.ChaCha8
 	rng   *rand.Rand
 	days  [2]day
-	unit  [minutesPerDay]bool // scratch: minutes one unit is on; all false between units
-	runs  []run               // scratch: the runs marked in unit
+	prev  day    // scratch: the day before one being generated, if not cached
+	unit  []bool // scratch: minutes one unit is on; all false between units
+	runs  []run  // scratch: the runs marked in unit
 }
 
+// noDay marks an empty day slot.
+const noDay = math.MinInt64
+
+// day holds one generated day. Minutes 1440 and on are the spill: what the
+// day's late events use after midnight, added into the next day.
 type day struct {
-	index  int64 // −1: empty
+	index  int64
 	active [stepsPerDay]uint8
-	power  [minutesPerDay]uint32 // W in each minute
-	on     [minutesPerDay]uint64 // appliances on in each minute
+	power  []uint32 // W in each minute
+	on     []uint64 // appliances on in each minute
+}
+
+func newDay(n int) day {
+	return day{index: noDay, power: make([]uint32, n), on: make([]uint64, n)}
 }
 
 // Meter returns the generator for meter id.
 func (p *Population) Meter(id uint64) *Meter {
-	m := &Meter{p: p}
+	n := minutesPerDay + p.spill
+	m := &Meter{p: p, days: [2]day{newDay(n), newDay(n)}, prev: newDay(n), unit: make([]bool, n)}
 	m.rng = rand.New(&m.src)
 	m.Reset(id)
 	return m
@@ -152,8 +177,8 @@ func (p *Population) Meter(id uint64) *Meter {
 // Reset makes m generate meter id's readings, reusing its buffers.
 func (m *Meter) Reset(id uint64) {
 	m.id = id
-	m.days[0].index, m.days[1].index = -1, -1
-	m.reseed(id, ^uint64(0))
+	m.days[0].index, m.days[1].index, m.prev.index = noDay, noDay, noDay
+	m.reseed(streamHousehold, id, 0)
 	h := Household{Residents: len(m.p.occCDF), Units: make([]int, len(m.p.apps))}
 	u := m.rng.Float64()
 	for i, c := range m.p.occCDF {
@@ -180,11 +205,18 @@ func (m *Meter) Household() Household {
 	return h
 }
 
-// reseed sets the random stream to the one of (seed, meter, stream).
-func (m *Meter) reseed(id, stream uint64) {
+// Random streams: a meter's household, and each of its days.
+const (
+	streamHousehold = 1
+	streamDay       = 2 // occupancy of a day
+	streamAppliance = 3 // one appliance on one day: value day<<6 | appliance
+)
+
+// reseed sets the random stream to the one of (seed, kind, meter, value).
+func (m *Meter) reseed(kind, id, value uint64) {
 	var key [32]byte
 	x := m.p.seed
-	for i, v := range []uint64{id, stream, 0x70706e6574} { // "ppnet"
+	for i, v := range []uint64{kind, id, value} {
 		x = splitmix(x ^ splitmix(v+uint64(i)))
 		binary.LittleEndian.PutUint64(key[8*i:], x)
 	}
