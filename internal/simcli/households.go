@@ -119,60 +119,31 @@ func runHouseholds(ctx context.Context, args []string, env *Env) (err error) {
 		_, err = env.Stdout.Write(data)
 		return err
 	}
+	if c.plot != "" && (24*time.Hour)%opts.Interval != 0 {
+		return usageError{fmt.Sprintf("--plot: the interval %v does not divide a day, so there is no daily profile", opts.Interval)}
+	}
 	pop, err := household.NewPopulation(opts, c.seed)
 	if err != nil {
 		return err
 	}
-	var out io.Writer = env.Stdout
-	if c.out != "-" {
-		f, err := env.create(c.out)
-		if err != nil {
-			return fmt.Errorf("creating --out file: %w", err)
-		}
-		defer func() {
-			if cerr := f.Close(); err == nil && cerr != nil {
-				err = fmt.Errorf("writing %s: %w", c.out, cerr)
-			}
-		}()
-		out = f
+	out, closeOut, err := env.output(c.out)
+	if err != nil {
+		return err
 	}
+	defer func() {
+		if cerr := closeOut(); err == nil {
+			err = cerr
+		}
+	}()
 	hw := meterdata.NewWriter(out, c.truth)
 	if err := hw.Flush(); err != nil {
 		return err
 	}
-	g := &hhGen{c: c, pop: pop, names: pop.Appliances()}
-	g.perDay = int64(24 * time.Hour / opts.Interval)
-	g.first = c.firstDay * g.perDay
-	g.n = int(c.days * g.perDay)
-	if 24*time.Hour%opts.Interval != 0 { // intervals straddle days
-		g.perDay = 0
-		g.first = c.firstDay * int64(24*time.Hour) / int64(opts.Interval)
-		g.n = int(c.days * int64(24*time.Hour) / int64(opts.Interval))
-	}
-	total := newHHStats(g.perDay)
-	bar := newProgress(env.Stderr, c.quiet, int64(c.meters), "meters")
 	start := time.Now()
-	perChunk := max(1, 4096/uint64(c.days))
-	for lo := uint64(0); lo < c.meters; {
-		// A wave of chunks, generated in parallel and written in order.
-		wave := make([]*hhChunk, 0, 4*c.workers)
-		for len(wave) < cap(wave) && lo < c.meters {
-			hi := min(lo+perChunk, c.meters)
-			wave = append(wave, &hhChunk{lo: c.firstMeter + lo, hi: c.firstMeter + hi, stats: newHHStats(g.perDay)})
-			lo = hi
-		}
-		if err := g.run(ctx, wave); err != nil {
-			return err
-		}
-		for _, ch := range wave {
-			if _, err := out.Write(ch.buf.Bytes()); err != nil {
-				return fmt.Errorf("writing CSV: %w", err)
-			}
-			total.add(ch.stats)
-		}
-		bar.Set(int64(lo))
+	total, err := generate(ctx, c, opts, pop, out, env)
+	if err != nil {
+		return err
 	}
-	bar.Finish()
 	if !c.quiet {
 		days := float64(c.meters) * float64(c.days)
 		fmt.Fprintf(env.Stderr, "%d meters × %d days in %v: mean %.2f kWh per household-day, occupied %.1f%% of intervals\n",
@@ -185,6 +156,41 @@ func runHouseholds(ctx context.Context, args []string, env *Env) (err error) {
 		return plotProfile(c.plot, sub, opts.Interval, total, env)
 	}
 	return nil
+}
+
+// generate writes the CSV rows of every meter to out, in meter order, from
+// waves of chunks generated in parallel, and returns the statistics.
+func generate(ctx context.Context, c *householdsConfig, opts *household.Options, pop *household.Population, out io.Writer, env *Env) (*hhStats, error) {
+	g := &hhGen{c: c, pop: pop, names: pop.Appliances()}
+	day := int64(24 * time.Hour)
+	if day%int64(opts.Interval) == 0 {
+		g.perDay = day / int64(opts.Interval)
+	} // else intervals straddle days: no daily profile
+	g.first = c.firstDay * day / int64(opts.Interval)
+	g.n = int(c.days * day / int64(opts.Interval))
+	total := newHHStats(g.perDay)
+	bar := newProgress(env.Stderr, c.quiet, int64(c.meters), "meters")
+	defer bar.Finish()
+	perChunk := max(1, 4096/uint64(c.days))
+	for lo := uint64(0); lo < c.meters; {
+		wave := make([]*hhChunk, 0, 4*c.workers)
+		for len(wave) < cap(wave) && lo < c.meters {
+			hi := min(lo+perChunk, c.meters)
+			wave = append(wave, &hhChunk{lo: c.firstMeter + lo, hi: c.firstMeter + hi, stats: newHHStats(g.perDay)})
+			lo = hi
+		}
+		if err := g.run(ctx, wave); err != nil {
+			return nil, err
+		}
+		for _, ch := range wave {
+			if _, err := out.Write(ch.buf.Bytes()); err != nil {
+				return nil, fmt.Errorf("writing CSV: %w", err)
+			}
+			total.add(ch.stats)
+		}
+		bar.Set(int64(lo))
+	}
+	return total, nil
 }
 
 func newHHStats(perDay int64) *hhStats {

@@ -5,7 +5,6 @@ import (
 	"encoding/csv"
 	"flag"
 	"fmt"
-	"io"
 	"strconv"
 
 	"github.com/ppnet/ppnet/sim"
@@ -176,19 +175,15 @@ func runLoss(ctx context.Context, args []string, env *Env) error {
 }
 
 func (c *lossConfig) writeCSV(rows []lossRow, env *Env) (err error) {
-	var out io.Writer = env.Stdout
-	if c.out != "-" {
-		f, err := env.create(c.out)
-		if err != nil {
-			return fmt.Errorf("creating --out file: %w", err)
-		}
-		defer func() {
-			if cerr := f.Close(); err == nil && cerr != nil {
-				err = fmt.Errorf("writing %s: %w", c.out, cerr)
-			}
-		}()
-		out = f
+	out, closeOut, err := env.output(c.out)
+	if err != nil {
+		return err
 	}
+	defer func() {
+		if cerr := closeOut(); err == nil {
+			err = cerr
+		}
+	}()
 	cw := csv.NewWriter(out)
 	cw.Write(lossHeader)
 	g := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }

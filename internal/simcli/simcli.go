@@ -26,7 +26,7 @@ Run 'sim <command> -h' for a command's flags. Lists and ranges: 1e-4,1e-3,
 // Env is what a command reads and writes besides its arguments.
 type Env struct {
 	Stdout, Stderr io.Writer
-	// Open creates an output file; nil means os.Create.
+	// Create creates an output file; nil means os.Create.
 	Create func(name string) (io.WriteCloser, error)
 }
 
@@ -35,6 +35,24 @@ func (e *Env) create(name string) (io.WriteCloser, error) {
 		return e.Create(name)
 	}
 	return os.Create(name)
+}
+
+// output opens the --out destination: stdout for "-", else the file. The
+// returned close reports a failed write or close of the file.
+func (e *Env) output(name string) (io.Writer, func() error, error) {
+	if name == "-" {
+		return e.Stdout, func() error { return nil }, nil
+	}
+	f, err := e.create(name)
+	if err != nil {
+		return nil, nil, fmt.Errorf("creating --out file: %w", err)
+	}
+	return f, func() error {
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("writing %s: %w", name, err)
+		}
+		return nil
+	}, nil
 }
 
 // Main runs the command line args (without the program name) and returns
