@@ -1,0 +1,164 @@
+package netbench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"slices"
+	"text/tabwriter"
+	"time"
+)
+
+// Options sizes a benchmark run. Zero values take the defaults in
+// brackets, which are the figures docs/performance.md reports.
+type Options struct {
+	Dir  string // scratch directory for the servers' stores (default: a temporary one)
+	Seed uint64 // readings and share randomness [1]
+
+	RawMessages int // 64-byte messages for the raw baseline [200000]
+
+	UnbatchedMeters int // single-meter producers in the unbatched ingest [2000]
+	UnbatchedRounds int // rounds of them, the first warm-up [16]
+
+	BatchedMeters int // meters of the one concentrator in the batched ingest [100000]
+	BatchedChunk  int // meters per bundle [4096]
+	BatchedRounds int // rounds, the first warm-up [11]
+
+	E2EMeters    int // meters in the end-to-end round [100000]
+	E2EProducers int // concentrators they send through [100]
+	E2ET         int // threshold t [3]
+	E2ERounds    int // measured rounds, after one warm-up [10]
+}
+
+func (o *Options) defaults() {
+	def := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&o.RawMessages, 200000)
+	def(&o.UnbatchedMeters, 2000)
+	def(&o.UnbatchedRounds, 16)
+	def(&o.BatchedMeters, 100000)
+	def(&o.BatchedChunk, 4096)
+	def(&o.BatchedRounds, 11)
+	def(&o.E2EMeters, 100000)
+	def(&o.E2EProducers, 100)
+	def(&o.E2ET, 3)
+	def(&o.E2ERounds, 10)
+	if o.Seed == 0 {
+		o.Seed = 1
+	}
+}
+
+// Report is every figure of one run.
+type Report struct {
+	Opts      Options
+	Raw       *RawResult
+	Unbatched *IngestResult
+	Batched   *IngestResult
+	E2E       *E2EResult
+}
+
+// Run measures the raw baseline and the ppnet figures in one process and
+// prints the table to w. An error means a measurement could not be made or
+// a result was wrong; a missed target is reported in the table.
+func Run(ctx context.Context, o Options, w io.Writer) (*Report, error) {
+	o.defaults()
+	if o.Dir == "" {
+		dir, err := os.MkdirTemp("", "ppnet-netbench-")
+		if err != nil {
+			return nil, fmt.Errorf("netbench: %v", err)
+		}
+		defer os.RemoveAll(dir)
+		o.Dir = dir
+	}
+	rep := &Report{Opts: o}
+	var err error
+	fmt.Fprintf(w, "netbench: embedded nats-server, file storage, GOMAXPROCS=%d, seed %d\n", runtime.GOMAXPROCS(0), o.Seed)
+	if rep.Raw, err = Raw(ctx, o.Dir, o.RawMessages); err != nil {
+		return nil, err
+	}
+	if rep.Unbatched, err = Ingest(ctx, o.Dir, o.Seed, o.UnbatchedMeters, o.UnbatchedMeters, 0, o.UnbatchedRounds, 1); err != nil {
+		return nil, err
+	}
+	if rep.Batched, err = Ingest(ctx, o.Dir, o.Seed, o.BatchedMeters, 1, o.BatchedChunk, o.BatchedRounds, 1); err != nil {
+		return nil, err
+	}
+	if rep.E2E, err = E2E(ctx, o.Dir, o.Seed, o.E2EMeters, o.E2EProducers, o.E2ET, o.E2ERounds); err != nil {
+		return nil, err
+	}
+	rep.Print(w)
+	return rep, nil
+}
+
+// Print writes the table: the raw baseline, then each ppnet figure beside
+// its target computed from the baseline of the same run.
+func (r *Report) Print(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	raw := r.Raw
+	fmt.Fprintf(tw, "\nraw baseline: plain nats.go, %d messages of 64 bytes\t\t\t\n", raw.Messages)
+	fmt.Fprintf(tw, "  async publish (acks awaited)\t%s msgs/s\t%v\t\n", count(raw.PublishRate), raw.Publish.Round(time.Millisecond))
+	fmt.Fprintf(tw, "  ordered consume\t%s msgs/s\t%v\t\n", count(raw.OrderedRate), raw.Ordered.Round(time.Millisecond))
+	fmt.Fprintf(tw, "  durable pull, explicit ack\t%s msgs/s\t%v\t\n", count(raw.DurRate), raw.Durable.Round(time.Millisecond))
+	tw.Flush()
+
+	tw = tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "\nppnet\tmeasured\ttarget\tmet\t\n")
+	u := r.Unbatched
+	fmt.Fprintf(tw, "  one PPN, unbatched single-meter bundles (%d B; %d meters × %d rounds)\t%s bundles/s\t≥ 50%% of durable = %s\t%s\t\n",
+		u.BundleBytes, u.Meters, u.Rounds-u.Warm, count(u.BundleRate), count(raw.DurRate/2), yes(u.BundleRate >= raw.DurRate/2))
+	b := r.Batched
+	fmt.Fprintf(tw, "  one PPN, concentrator bundles of %d meters (%d meters × %d rounds)\t%s shares/s\t≥ 1,000,000\t%s\t\n",
+		b.Chunk, b.Meters, b.Rounds-b.Warm, count(b.ShareRate), yes(b.ShareRate >= 1e6))
+	e := r.E2E
+	pp, rw := median(e.PPNet), median(e.Raw)
+	fmt.Fprintf(tw, "  round end to end: %d meters in %d bundles (%d B), 5 PPNs, t=%d (median of %d)\t%v\t≤ 2 × raw %v = %v\t%s\t\n",
+		e.Meters, e.Bundles, e.BundleBytes, e.T, e.Rounds, pp.Round(time.Millisecond), rw.Round(time.Millisecond),
+		(2 * rw).Round(time.Millisecond), yes(pp <= 2*rw))
+	fmt.Fprintf(tw, "  seal → result (%d results)\tp50 %v  p99 %v\t\t\t\n", len(e.SealToResult),
+		quantile(e.SealToResult, 0.5).Round(time.Millisecond), quantile(e.SealToResult, 0.99).Round(time.Millisecond))
+	tw.Flush()
+	fmt.Fprintf(w, "\nper round, ppnet: %v\nper round, raw:   %v\n", rounded(e.PPNet), rounded(e.Raw))
+	fmt.Fprintf(w, "set-up not timed: building (split + seal) the unbatched rounds %v, batched %v, end-to-end %v\n",
+		u.Build.Round(time.Millisecond), b.Build.Round(time.Millisecond), e.Build.Round(time.Millisecond))
+}
+
+func yes(ok bool) string {
+	if ok {
+		return "yes"
+	}
+	return "NO"
+}
+
+// count formats a rate with thousands separators.
+func count(v float64) string {
+	s := fmt.Sprintf("%.0f", v)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+func median(ds []time.Duration) time.Duration { return quantile(ds, 0.5) }
+
+// quantile returns the q-quantile of ds (nearest rank); 0 when empty.
+func quantile(ds []time.Duration, q float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	i := int(q*float64(len(s))+0.999999) - 1
+	return s[max(0, min(i, len(s)-1))]
+}
+
+func rounded(ds []time.Duration) []time.Duration {
+	out := make([]time.Duration, len(ds))
+	for i, d := range ds {
+		out[i] = d.Round(time.Millisecond)
+	}
+	return out
+}
