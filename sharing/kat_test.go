@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"flag"
+	"math"
 	"math/big"
 	"os"
 	"slices"
@@ -138,5 +139,31 @@ func TestKnownAnswers(t *testing.T) {
 				t.Fatalf("recovered %d (%v), want %d", s.v, err, c.Coef[0])
 			}
 		})
+	}
+}
+
+// TestSplitRedrawsQ feeds a word whose low 61 bits equal q before the
+// coefficients: it must be skipped (uniform sampling by rejection), giving
+// the same shares as the known-answer polynomial, on the fast path (t ≤ 4)
+// and the general one.
+func TestSplitRedrawsQ(t *testing.T) {
+	for _, in := range []katCase{katInputs[0], katInputs[5]} {
+		want := bigKAT(in)
+		for pos := 0; pos < len(in.Coef)-1; pos++ {
+			words := slices.Insert(slices.Clone(in.Coef[1:]), pos, math.MaxUint64)
+			sp, err := NewSplitter(xsOf(in.Xs...), len(in.Coef), coefReader(words))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ys := make([]Element, len(in.Xs))
+			if err := sp.Split(Element{in.Coef[0]}, ys); err != nil {
+				t.Fatal(err)
+			}
+			for i := range ys {
+				if ys[i].v != want.Ys[i] {
+					t.Fatalf("%s, q at word %d: share %d = %d, want %d", in.Name, pos, i, ys[i].v, want.Ys[i])
+				}
+			}
+		}
 	}
 }

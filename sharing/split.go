@@ -95,54 +95,64 @@ func (s *Splitter) SplitBatch(secrets, dst []Element) error {
 	return nil
 }
 
+// split evaluates f(x) = µ + Σ c_k·x^k at every x from precomputed powers:
+// the products are independent (no Horner chain), so they overlap in the
+// pipeline, and with lazy reduction each share is reduced once.
 func (s *Splitter) split(secret Element, dst []Element) error {
+	dst = dst[:len(s.xs)]
+	sec := secret.v
+	d := len(s.coef)
+	// Fast path for t ≤ 4: coefficients go from the buffer straight to
+	// registers. Words beyond the first d stay in the buffer for the next
+	// split; a word equal to q (probability 2^−61) takes the slow path.
+	if d <= 3 && s.pos+3 <= randBufWords {
+		r := (*[24]byte)(s.raw[8*s.pos:])
+		c1 := binary.LittleEndian.Uint64(r[0:8]) & Q
+		c2 := binary.LittleEndian.Uint64(r[8:16]) & Q
+		c3 := binary.LittleEndian.Uint64(r[16:24]) & Q
+		if (d < 1 || c1 != Q) && (d < 2 || c2 != Q) && (d < 3 || c3 != Q) {
+			s.pos += d
+			switch d {
+			case 0:
+				for j := range dst {
+					dst[j] = Element{sec}
+				}
+			case 1:
+				pw := s.pows[:len(dst)]
+				for j := range dst {
+					dst[j] = Element{reduce64(sec + fold(c1, pw[j]))}
+				}
+			case 2:
+				pw := s.pows[:2*len(dst)]
+				for j := range dst {
+					p := pw[2*j : 2*j+2]
+					dst[j] = Element{reduce64(sec + fold(c1, p[0]) + fold(c2, p[1]))}
+				}
+			case 3:
+				pw := s.pows[:3*len(dst)]
+				for j := range dst {
+					p := pw[3*j : 3*j+3]
+					dst[j] = Element{reduce64(sec + fold(c1, p[0]) + fold(c2, p[1]) + fold(c3, p[2]))}
+				}
+			}
+			return nil
+		}
+	}
 	if err := s.draw(); err != nil {
 		return err
 	}
-	sec := secret.v
 	c := s.coef
-	d := len(c)
-	dst = dst[:len(s.xs)]
-	// f(x) = µ + Σ c_k·x^k with the powers of every x precomputed: the
-	// products are independent (no Horner chain), so they overlap in the
-	// pipeline, and with lazy reduction each share is reduced once.
-	switch d {
-	case 0:
-		for j := range dst {
-			dst[j] = Element{sec}
+	for j := range dst {
+		p := s.pows[j*d : (j+1)*d]
+		acc := sec
+		k := 0
+		for ; k+3 <= d; k += 3 {
+			acc = reduce64(acc + fold(c[k], p[k]) + fold(c[k+1], p[k+1]) + fold(c[k+2], p[k+2]))
 		}
-	case 1:
-		pw := s.pows[:len(dst)]
-		for j := range dst {
-			dst[j] = Element{reduce64(sec + fold(c[0], pw[j]))}
+		for ; k < d; k++ {
+			acc = reduce64(acc + fold(c[k], p[k]))
 		}
-	case 2:
-		c1, c2 := c[0], c[1]
-		pw := s.pows[:2*len(dst)]
-		for j := range dst {
-			p := pw[2*j : 2*j+2]
-			dst[j] = Element{reduce64(sec + fold(c1, p[0]) + fold(c2, p[1]))}
-		}
-	case 3:
-		c1, c2, c3 := c[0], c[1], c[2]
-		pw := s.pows[:3*len(dst)]
-		for j := range dst {
-			p := pw[3*j : 3*j+3]
-			dst[j] = Element{reduce64(sec + fold(c1, p[0]) + fold(c2, p[1]) + fold(c3, p[2]))}
-		}
-	default:
-		for j := range dst {
-			p := s.pows[j*d : (j+1)*d]
-			acc := sec
-			k := 0
-			for ; k+3 <= d; k += 3 {
-				acc = reduce64(acc + fold(c[k], p[k]) + fold(c[k+1], p[k+1]) + fold(c[k+2], p[k+2]))
-			}
-			for ; k < d; k++ {
-				acc = reduce64(acc + fold(c[k], p[k]))
-			}
-			dst[j] = Element{acc}
-		}
+		dst[j] = Element{acc}
 	}
 	return nil
 }
