@@ -237,4 +237,8 @@ func TestModelValidation(t *testing.T) {
 	if _, err := (PaperModel{W: 3, T: 2, K: 1, M: 1}).MonteCarlo(context.Background(), &MCOptions{Confidence: 2}); err == nil {
 		t.Error("confidence 2 accepted")
 	}
+	huge := DesignModel{W: 4, T: 3, K: 96, M: 10_000_000, Pb: 0.1, Pf: 0.01}
+	if _, err := huge.MonteCarlo(context.Background(), nil); err == nil || !strings.Contains(err.Error(), "lost bundles") {
+		t.Errorf("a Monte Carlo of 10^11 lost bundles: error %v", err)
+	}
 }

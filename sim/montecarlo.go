@@ -3,6 +3,7 @@ package sim
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -15,6 +16,13 @@ import (
 // stream of block b depends only on (seed, b), so estimates do not depend
 // on the number of workers.
 const blockTrials = 1024
+
+// ErrTooMuchWork reports a Monte Carlo run too large to do event by event.
+var ErrTooMuchWork = errors.New("sim: monte carlo too large")
+
+// maxLossEvents bounds the loss events a design Monte Carlo may visit
+// (about ten minutes of work), so a mistyped sweep fails at once.
+const maxLossEvents = 1e10
 
 // MCOptions configure a Monte Carlo run. nil means defaults.
 type MCOptions struct {
@@ -230,6 +238,13 @@ func (d DesignModel) MonteCarlo(ctx context.Context, opts *MCOptions) (MCResult,
 	}
 	l1p := math.Log1p(-d.BundleLoss())
 	total := float64(d.K) * float64(d.M)
+	o, err := opts.withDefaults()
+	if err != nil {
+		return MCResult{}, err
+	}
+	if work := float64(o.Trials) * total * d.BundleLoss(); work > maxLossEvents {
+		return MCResult{}, fmt.Errorf("%w: it would visit about %.3g lost bundles (trials × k·M × p_b^(r+1)); lower the trials, M or p_b, or rely on the analytic value", ErrTooMuchWork, work)
+	}
 	trial := func(rng *rand.Rand) (bool, bool, float64) {
 		up := 0
 		for range d.W {

@@ -3,9 +3,11 @@ package simcli
 import (
 	"context"
 	"encoding/csv"
+	"errors"
 	"flag"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/ppnet/ppnet/sim"
 )
@@ -21,11 +23,13 @@ var lossHeader = []string{
 }
 
 type lossRow struct {
-	paper      sim.PaperModel
-	design     sim.DesignModel
-	pmc, dmc   sim.MCResult
-	simulated  bool
-	pS, pF, dS float64
+	paper     sim.PaperModel
+	design    sim.DesignModel
+	pmc, dmc  sim.MCResult
+	simulated bool // paper Monte Carlo done
+	// designSimulated: design Monte Carlo done (it is skipped when too large)
+	designSimulated bool
+	pS, pF, dS      float64
 }
 
 type lossConfig struct {
@@ -159,8 +163,15 @@ func runLoss(ctx context.Context, args []string, env *Env) error {
 			return err
 		}
 		base += int64(c.mc.Trials)
-		if r.dmc, err = r.design.MonteCarlo(ctx, &opts); err != nil {
+		r.dmc, err = r.design.MonteCarlo(ctx, &opts)
+		switch {
+		case errors.Is(err, sim.ErrTooMuchWork):
+			fmt.Fprintf(env.Stderr, "sim: w=%d t=%d pe=%g k=%d m=%d: design Monte Carlo skipped (columns left empty): %v\n",
+				r.design.W, r.design.T, r.paper.Pe, r.design.K, r.design.M, strings.TrimPrefix(err.Error(), "sim: "))
+		case err != nil:
 			return err
+		default:
+			r.designSimulated = true
 		}
 		r.simulated = true
 	}
@@ -196,6 +207,8 @@ func (c *lossConfig) writeCSV(rows []lossRow, env *Env) (err error) {
 		if r.simulated {
 			rec[7], rec[8], rec[9] = g(r.pmc.Success.P), g(r.pmc.Success.Low), g(r.pmc.Success.High)
 			rec[12], rec[14] = g(r.pmc.AllRules.P), g(r.pmc.MeanProducers)
+		}
+		if r.designSimulated {
 			rec[19], rec[20], rec[21] = g(r.dmc.Success.P), g(r.dmc.Success.Low), g(r.dmc.Success.High)
 			rec[23] = g(r.dmc.MeanProducers)
 		}
