@@ -31,6 +31,7 @@ func newProgress(w io.Writer, quiet bool, total int64, what string) *progress {
 	)}
 }
 
+// Set moves the bar to v if v is further than it is.
 func (p *progress) Set(v int64) {
 	if p.bar == nil {
 		return
@@ -43,6 +44,7 @@ func (p *progress) Set(v int64) {
 	}
 }
 
+// Finish completes the bar.
 func (p *progress) Finish() {
 	if p.bar != nil {
 		p.bar.Finish()

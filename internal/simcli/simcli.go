@@ -73,6 +73,7 @@ func Main(ctx context.Context, args []string, env *Env) int {
 	}
 }
 
+// usageError is a mistake in the command line: exit status 2.
 type usageError struct{ msg string }
 
 func (u usageError) Error() string { return u.msg }

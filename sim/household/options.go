@@ -77,6 +77,7 @@ type Cycling struct {
 // To ≤ 1440. In YAML it is written "HH:MM-HH:MM" (end "24:00" allowed).
 type Window struct{ From, To int }
 
+// String formats the window as "HH:MM-HH:MM".
 func (w Window) String() string {
 	return fmt.Sprintf("%02d:%02d-%02d:%02d", w.From/60, w.From%60, w.To/60, w.To%60)
 }
