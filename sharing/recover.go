@@ -52,10 +52,19 @@ func (r *Recoverer) Xs() []Element { return append([]Element(nil), r.xs...) }
 
 // Recover returns f(0) from ys[i] = f(xs[i]).
 func (r *Recoverer) Recover(ys []Element) (Element, error) {
-	if len(ys) != len(r.lambda) {
+	l := r.lambda
+	if len(ys) != len(l) {
 		return Element{}, r.lengthError(len(ys))
 	}
-	return Element{dot(r.lambda, ys)}, nil
+	switch len(l) { // the common thresholds without a call to dot
+	case 3:
+		l, ys := l[:3], ys[:3]
+		return Element{reduce64(fold(l[0], ys[0].v) + fold(l[1], ys[1].v) + fold(l[2], ys[2].v))}, nil
+	case 4:
+		l, ys := l[:4], ys[:4]
+		return Element{reduce64(fold(l[0], ys[0].v) + fold(l[1], ys[1].v) + fold(l[2], ys[2].v) + fold(l[3], ys[3].v))}, nil
+	}
+	return Element{dot(l, ys)}, nil
 }
 
 func (r *Recoverer) lengthError(n int) error {
