@@ -31,7 +31,11 @@ type E2EResult struct {
 	BundleBytes                  int // mean
 	Build                        time.Duration
 	PPNet, Raw                   []time.Duration // per measured round
-	SealToResult                 []time.Duration // per measured round and rule, sorted
+	// Phases of each measured ppnet round, from its first publish: all
+	// bundles acknowledged, and all five PPNs past the seal (bundles applied,
+	// aggregates built).
+	Published, Applied []time.Duration
+	SealToResult       []time.Duration // per measured round and rule, sorted
 }
 
 // e2eRules are two sum rules with one-round windows: each round yields
@@ -176,7 +180,7 @@ func (nw *network) ppnetRounds(ctx context.Context, dir string, all [][]bundle, 
 		return err
 	}
 	arr := &arrivals{at: map[string]time.Time{}, res: map[string]consumer.Result{}, poke: make(chan struct{}, 1)}
-	stop, err := nw.startDaemons(ctx, e, arr)
+	ppns, stop, err := nw.startDaemons(ctx, e, arr)
 	defer stop()
 	if err != nil {
 		return err
@@ -186,17 +190,25 @@ func (nw *network) ppnetRounds(ctx context.Context, dir string, all [][]bundle, 
 		if err := e.publishAsync(ctx, bs); err != nil {
 			return err
 		}
+		published := time.Since(t0)
 		s := wire.Seal{Epoch: nw.cfg.Epoch, Round: uint64(r)}
-		if _, err := e.js.Publish(ctx, nw.net.SealSubject(), s.Marshal(), jetstream.WithMsgID(fmt.Sprintf("s.%d.%d", s.Epoch, s.Round))); err != nil {
+		ack, err := e.js.Publish(ctx, nw.net.SealSubject(), s.Marshal(), jetstream.WithMsgID(fmt.Sprintf("s.%d.%d", s.Epoch, s.Round)))
+		if err != nil {
 			return fmt.Errorf("netbench: seal round %d: %v", r, err)
 		}
 		sealed := time.Now()
+		if err := allApplied(ctx, ppns, ack.Sequence); err != nil {
+			return err
+		}
+		applied := time.Since(t0)
 		last, lat, err := nw.awaitRound(ctx, arr, uint64(r), sealed)
 		if err != nil {
 			return err
 		}
 		if r > 0 {
 			res.PPNet = append(res.PPNet, last.Sub(t0))
+			res.Published = append(res.Published, published)
+			res.Applied = append(res.Applied, applied)
 			res.SealToResult = append(res.SealToResult, lat...)
 		}
 	}
@@ -205,7 +217,7 @@ func (nw *network) ppnetRounds(ctx context.Context, dir string, all [][]bundle, 
 
 // startDaemons starts five PPNs (no seal timers: the benchmark seals) and
 // the consumers, each on its own connection; stop shuts them down.
-func (nw *network) startDaemons(ctx context.Context, e *env, arr *arrivals) (stop func(), err error) {
+func (nw *network) startDaemons(ctx context.Context, e *env, arr *arrivals) (ppns []*ppn.PPN, stop func(), err error) {
 	var stops []func()
 	stop = func() {
 		for i := len(stops) - 1; i >= 0; i-- {
@@ -224,34 +236,52 @@ func (nw *network) startDaemons(ctx context.Context, e *env, arr *arrivals) (sto
 	for i, c := range nw.cfg.Consumers {
 		nc, err := dial()
 		if err != nil {
-			return stop, err
+			return nil, stop, err
 		}
 		cs, err := consumer.New(consumer.Config{ID: c.ID, DataDir: filepath.Join(e.dir, "consumer-"+c.ID), Net: nw.net,
 			Key: nw.keys.Consumers[i], Conn: nc, Out: arrivalWriter{arr}, Logger: log})
 		if err != nil {
-			return stop, err
+			return nil, stop, err
 		}
 		if err := cs.Start(ctx); err != nil {
-			return stop, err
+			return nil, stop, err
 		}
 		stops = append(stops, func() { cs.Shutdown(context.Background()) })
 	}
 	for i, p := range nw.cfg.PPNs {
 		nc, err := dial()
 		if err != nil {
-			return stop, err
+			return nil, stop, err
 		}
 		pn, err := ppn.New(ppn.Config{ID: p.ID, DataDir: filepath.Join(e.dir, "ppn-"+p.ID), Net: nw.net, Key: nw.keys.PPNs[i],
 			Conn: nc, NoSealer: true, Logger: log})
 		if err != nil {
-			return stop, err
+			return nil, stop, err
 		}
 		if err := pn.Start(ctx); err != nil {
-			return stop, err
+			return nil, stop, err
 		}
 		stops = append(stops, func() { pn.Shutdown(context.Background()) })
+		ppns = append(ppns, pn)
 	}
-	return stop, nil
+	return ppns, stop, nil
+}
+
+// allApplied polls until every PPN has applied stream sequence seq.
+func allApplied(ctx context.Context, ppns []*ppn.PPN, seq uint64) error {
+	for _, p := range ppns {
+		for {
+			applied, _ := p.Position()
+			if applied >= seq {
+				break
+			}
+			if ctx.Err() != nil {
+				return fmt.Errorf("netbench: a PPN applied %d of %d messages: %w", applied, seq, ctx.Err())
+			}
+			time.Sleep(100 * time.Microsecond) // timing resolution, not correctness
+		}
+	}
+	return nil
 }
 
 // awaitRound waits for every rule's final result of round r, checks each

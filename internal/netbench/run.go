@@ -121,7 +121,9 @@ func (r *Report) Print(w io.Writer) {
 	fmt.Fprintf(tw, "  seal → result (%d results)\tp50 %v  p99 %v\t\t\t\n", len(e.SealToResult),
 		quantile(e.SealToResult, 0.5).Round(time.Millisecond), quantile(e.SealToResult, 0.99).Round(time.Millisecond))
 	tw.Flush()
-	fmt.Fprintf(w, "\nper round, ppnet: %v\nper round, raw:   %v\n", rounded(e.PPNet), rounded(e.Raw))
+	fmt.Fprintf(w, "\nend-to-end phases (median, from the round's first publish): bundles acknowledged %v, all 5 PPNs past the seal %v, last result %v\n",
+		median(e.Published).Round(time.Millisecond), median(e.Applied).Round(time.Millisecond), pp.Round(time.Millisecond))
+	fmt.Fprintf(w, "per round, ppnet: %v\nper round, raw:   %v\n", rounded(e.PPNet), rounded(e.Raw))
 	fmt.Fprintf(w, "set-up not timed: building (split + seal) the unbatched rounds %v, batched %v, end-to-end %v\n",
 		u.Build.Round(time.Millisecond), b.Build.Round(time.Millisecond), e.Build.Round(time.Millisecond))
 }
