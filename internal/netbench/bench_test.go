@@ -32,7 +32,7 @@ func BenchmarkNetwork(b *testing.B) {
 	})
 	b.Run("ingest-batched", func(b *testing.B) {
 		for b.Loop() {
-			r, err := Ingest(ctx, b.TempDir(), 1, 100000, 1, 4096, 11, 1)
+			r, err := Ingest(ctx, b.TempDir(), 1, 100000, 1, 4096, 10, 0)
 			if err != nil {
 				b.Fatal(err)
 			}

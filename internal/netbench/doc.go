@@ -9,13 +9,16 @@
 //     (all acknowledgements awaited), an ordered consumer reading them, a
 //     durable pull consumer acknowledging each one explicitly.
 //   - PPN ingest: rounds of bundles are published first, then one PPN
-//     (package ppn, the real daemon) is started and timed from the end of
-//     the first (warm-up) round — the round in which it derives and caches
-//     every pairwise key — to the last bundle applied. Unbatched: one meter
-//     per producer, one bundle per meter per round, the rate in bundles/s
-//     against the durable-consume rate. Batched: one concentrator, a chunk
-//     of meters per bundle, the rate in shares/s (one share per meter per
-//     round for this PPN).
+//     (package ppn, the real daemon) is started and timed to the last
+//     bundle applied. Unbatched: one meter per producer, one bundle per
+//     meter per round, timed from the end of the first (warm-up) round — in
+//     which the PPN derives and caches a pairwise key per producer — the
+//     rate in bundles/s against the durable-consume rate; the PPN's client
+//     may hold up to 1024 prefetched bundles when the clock starts (a bias
+//     of at most 1024 in 60,000 at the default size). Batched: one
+//     concentrator, a chunk of meters per bundle, timed from just before
+//     the PPN starts (connecting and every fetch included), the rate in
+//     shares/s (one share per meter per round for this PPN).
 //   - End to end: each round's bundles are published (async, with the
 //     producers' message ids), then the seal marker; five PPNs ingest, emit
 //     their aggregated shares on the seal, the consumers recover the two

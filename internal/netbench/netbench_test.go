@@ -22,8 +22,8 @@ func TestRunSmall(t *testing.T) {
 	}
 	t.Log("\n" + sb.String())
 	u, b := rep.Unbatched, rep.Batched
-	if u.Bundles <= 0 || u.Bundles > 200*19 || u.Shares != u.Bundles || b.Shares <= 0 || b.Shares > 4000*19 {
-		t.Errorf("measured %d unbatched bundles (%d shares), %d batched shares; want 1..3800 bundles of one share each, 1..76000 shares",
+	if u.Bundles <= 0 || u.Bundles > 200*19 || u.Shares != u.Bundles || b.Shares <= 0 || b.Shares != 4000*20 {
+		t.Errorf("measured %d unbatched bundles (%d shares), %d batched shares; want 1..3800 bundles of one share each, 80000 shares",
 			u.Bundles, u.Shares, b.Shares)
 	}
 	if len(rep.E2E.PPNet) != 2 || len(rep.E2E.Raw) != 2 || len(rep.E2E.SealToResult) != 4 {
