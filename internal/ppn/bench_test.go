@@ -73,6 +73,41 @@ func BenchmarkIngest(b *testing.B) {
 			b.ReportMetric(float64(b.N*sharesPer)/b.Elapsed().Seconds(), "shares/s")
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "bundles/s")
 		})
+		// Baseline: AES-GCM open of the same part alone, the cost no PPN
+		// can avoid.
+		b.Run(c.name+"/baseline-open", func(b *testing.B) {
+			spec := netconfig.Spec{PPNs: 5, Threshold: 3, W: 5, Meters: c.meters, Producers: c.producers, Chunk: 4096,
+				Start: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Round: time.Minute,
+				Rules: []netconfig.RuleSpec{{ID: "sum", Consumer: "c", Kind: netconfig.KindSum, Window: 96, Fraction: 1}}}
+			cfg, keys, err := netconfig.Generate(spec, rand.Reader)
+			if err != nil {
+				b.Fatal(err)
+			}
+			n, err := cfg.Resolve()
+			if err != nil {
+				b.Fatal(err)
+			}
+			ring := seal.NewKeyring(keys.Producers[0], 1)
+			for j, k := range n.PPNKeys {
+				ring.AddPeer(seal.PurposePart, j, k)
+			}
+			bd, err := wire.DecodeBundle(buildBundle(b, n, ring, 0, 0))
+			if err != nil {
+				b.Fatal(err)
+			}
+			open := seal.NewKeyring(keys.PPNs[0], 1)
+			open.AddPeer(seal.PurposePart, 0, n.ProducerKeys[0])
+			aead, _ := open.AEAD(seal.PurposePart, 0)
+			aad := wire.PartAAD(nil, bd.Header, 0)
+			var buf []byte
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if buf, err = seal.Open(aead, buf[:0], seal.PartNonce(1, 0, 0), bd.Parts[0].Sealed, aad); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N*(c.meters/c.producers))/b.Elapsed().Seconds(), "shares/s")
+		})
 	}
 }
 

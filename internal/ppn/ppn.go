@@ -109,6 +109,7 @@ type PPN struct {
 	st          *state // owned by the consume goroutine
 	plain, aad  []byte
 	shares      []sharing.Element
+	wins        []*window // per rule: the window of the bundle being added
 	sealedNext  atomic.Uint64
 	holdSeals   atomic.Int64  // unix nanoseconds before which no seal is appended (set on reconnect)
 	applied     atomic.Uint64 // last stream sequence applied

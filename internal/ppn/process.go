@@ -114,6 +114,12 @@ func (p *PPN) applyBundle(data []byte) error {
 // add adds the shares of the meters serving this PPN to every window of
 // every rule they are in, once per (meter, round).
 func (p *PPN) add(round uint64, meters []uint32, shares []sharing.Element) {
+	// Every meter of a bundle is in the same round, so each rule's window
+	// is looked up once per bundle.
+	if len(p.wins) != len(p.net.Rules) {
+		p.wins = make([]*window, len(p.net.Rules))
+	}
+	clear(p.wins)
 	j := 0
 	added, dup := 0, 0
 	for _, m := range meters {
@@ -125,11 +131,14 @@ func (p *PPN) add(round uint64, meters []uint32, shares []sharing.Element) {
 		for _, rs := range p.meterRules[m] {
 			r := &p.net.Rules[rs.rule]
 			start := round / r.K * r.K
-			key := winKey{int(rs.rule), start}
-			w := p.st.windows[key]
+			w := p.wins[rs.rule]
 			if w == nil {
-				w = newWindow(r.Values, r.Slots)
-				p.st.windows[key] = w
+				key := winKey{int(rs.rule), start}
+				if w = p.st.windows[key]; w == nil {
+					w = newWindow(r.Values, r.Slots)
+					p.st.windows[key] = w
+				}
+				p.wins[rs.rule] = w
 			}
 			slot := uint32(round-start)*uint32(len(r.Meters)) + uint32(rs.pos)
 			if w.covered[slot/64]&(1<<(slot%64)) != 0 {
