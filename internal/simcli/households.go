@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"iter"
 	"math"
 	"runtime"
 	"strconv"
@@ -171,14 +172,7 @@ func generate(ctx context.Context, c *householdsConfig, opts *household.Options,
 	total := newHHStats(g.perDay)
 	bar := newProgress(env.Stderr, c.quiet, int64(c.meters), "meters")
 	defer bar.Finish()
-	perChunk := max(1, 4096/uint64(c.days))
-	for lo := uint64(0); lo < c.meters; {
-		wave := make([]*hhChunk, 0, 4*c.workers)
-		for len(wave) < cap(wave) && lo < c.meters {
-			hi := min(lo+perChunk, c.meters)
-			wave = append(wave, &hhChunk{lo: c.firstMeter + lo, hi: c.firstMeter + hi, stats: newHHStats(g.perDay)})
-			lo = hi
-		}
+	for wave := range g.waves() {
 		if err := g.run(ctx, wave); err != nil {
 			return nil, err
 		}
@@ -188,7 +182,8 @@ func generate(ctx context.Context, c *householdsConfig, opts *household.Options,
 			}
 			total.add(ch.stats)
 		}
-		bar.Set(int64(lo))
+		last := wave[len(wave)-1]
+		bar.Set(int64(last.hi - c.firstMeter))
 	}
 	return total, nil
 }
@@ -211,11 +206,56 @@ type hhGen struct {
 	n      int   // intervals per meter
 }
 
+// chunkRows is about how many rows a chunk holds, so memory stays bounded
+// (a few MB per wave) however many meters and days are asked for.
+const chunkRows = 16384
+
+// hhChunk is a unit of work: meters [lo, hi), intervals [from, from+n).
 type hhChunk struct {
 	lo, hi uint64
+	from   int64
+	n      int
 	buf    bytes.Buffer
 	stats  *hhStats
 	err    error
+}
+
+// waves yields the chunks in output order (meter, then time), a few per
+// worker at a time: several whole meters per chunk when a meter's series is
+// short, a stretch of one meter's series when it is long.
+func (g *hhGen) waves() iter.Seq[[]*hhChunk] {
+	return func(yield func([]*hhChunk) bool) {
+		c := g.c
+		wave := make([]*hhChunk, 0, 4*c.workers)
+		add := func(ch *hhChunk) bool {
+			ch.stats = newHHStats(g.perDay)
+			wave = append(wave, ch)
+			if len(wave) < cap(wave) {
+				return true
+			}
+			ok := yield(wave)
+			wave = make([]*hhChunk, 0, 4*c.workers)
+			return ok
+		}
+		perChunk := max(1, uint64(chunkRows/max(g.n, 1)))
+		for lo := uint64(0); lo < c.meters; {
+			hi := min(lo+perChunk, c.meters)
+			for from := 0; from < g.n; from += chunkRows {
+				ch := &hhChunk{lo: c.firstMeter + lo, hi: c.firstMeter + hi, from: g.first + int64(from), n: min(chunkRows, g.n-from)}
+				if perChunk > 1 || g.n <= chunkRows {
+					ch.from, ch.n = g.first, g.n
+					from = g.n
+				}
+				if !add(ch) {
+					return
+				}
+			}
+			lo = hi
+		}
+		if len(wave) > 0 {
+			yield(wave)
+		}
+	}
 }
 
 func (g *hhGen) run(ctx context.Context, wave []*hhChunk) error {
@@ -253,7 +293,7 @@ func (g *hhGen) chunk(ctx context.Context, ch *hhChunk) error {
 		}
 		m.Reset(id)
 		meter := g.c.prefix + strconv.FormatUint(id, 10)
-		for r := range m.Readings(g.first, g.n) {
+		for r := range m.Readings(ch.from, ch.n) {
 			rec := meterdata.Record{Meter: meter, Start: g.pop.IntervalStart(r.Interval), Wh: int64(r.Wh)}
 			if g.c.truth {
 				names = names[:0]
