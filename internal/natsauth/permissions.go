@@ -1,0 +1,154 @@
+package natsauth
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/ppnet/ppnet/internal/netconfig"
+)
+
+// Role is a kind of NATS user.
+type Role string
+
+// The roles. Admin declares streams and has every permission; the others
+// get the narrow permissions of [Permissions].
+const (
+	RoleAdmin    Role = "admin"
+	RoleProducer Role = "producer"
+	RolePPN      Role = "ppn"
+	RoleConsumer Role = "consumer"
+)
+
+// Errors callers may match.
+var (
+	ErrUnknownRole     = errors.New("natsauth: unknown role")
+	ErrUnknownIdentity = errors.New("natsauth: identity not in the network configuration")
+)
+
+var idPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// Identity names one NATS user: a role and the id of the producer, PPN or
+// consumer in the network configuration (any id for an admin).
+type Identity struct {
+	Role Role
+	ID   string
+}
+
+// String returns "role/id".
+func (i Identity) String() string { return string(i.Role) + "/" + i.ID }
+
+// ParseIdentity parses "role/id".
+func ParseIdentity(s string) (Identity, error) {
+	r, id, ok := strings.Cut(s, "/")
+	i := Identity{Role: Role(r), ID: id}
+	if !ok {
+		return Identity{}, fmt.Errorf("natsauth: identity %q; write role/id, e.g. ppn/ppn1", s)
+	}
+	return i, i.check()
+}
+
+func (i Identity) check() error {
+	switch i.Role {
+	case RoleAdmin, RoleProducer, RolePPN, RoleConsumer:
+	default:
+		return fmt.Errorf("%w %q in %q; use admin, producer, ppn or consumer", ErrUnknownRole, i.Role, i.String())
+	}
+	if !idPattern.MatchString(i.ID) {
+		return fmt.Errorf("natsauth: id %q in %q; ids are 1–64 characters of A–Z a–z 0–9 _ -", i.ID, i.String())
+	}
+	return nil
+}
+
+// InboxPrefix is the reply-subject prefix of i's connection. Subscribing is
+// allowed only below it, so no user can read replies meant for another.
+func (i Identity) InboxPrefix() string { return "_INBOX." + string(i.Role) + "." + i.ID }
+
+const jsAPI = "$JS.API"
+
+// Permissions returns the subject permissions of i in network n:
+//
+//	role      publish                                        subscribe
+//	admin     >                                              >
+//	producer  p.bundle.<id>                                  _INBOX.producer.<id>.>
+//	ppn       p.seal, p.agg.<c> for each consumer c of a     _INBOX.ppn.<id>.>
+//	          rule it serves, J.CONSUMER.CREATE.B.*,
+//	          J.CONSUMER.MSG.NEXT.B.*
+//	consumer  J.CONSUMER.CREATE.A.*.p.agg.<id>,              _INBOX.consumer.<id>.>
+//	          J.CONSUMER.MSG.NEXT.A.*
+//
+// A JetStream publish is a request: the stream's acknowledgement comes back
+// on the publisher's inbox, so a producer needs nothing of the JetStream
+// API. A PPN reads the whole bundle stream through an ordered (ephemeral
+// pull) consumer: creating it without a filter has exactly one token after
+// the stream name, which "*" matches. A consumer may create only consumers
+// filtered on its own aggregate subject: the server refuses a create whose
+// filter differs from the subject's tail. Nothing else of J is allowed — no
+// stream create, update, delete, purge or info, no consumer list, info or
+// delete, no direct get — and nothing may subscribe to a stream subject
+// directly, so stream contents are read only through the consumers above.
+func Permissions(n *netconfig.Network, i Identity) (*server.Permissions, error) {
+	if err := i.check(); err != nil {
+		return nil, err
+	}
+	c := n.Config.Streams
+	inbox := []string{i.InboxPrefix() + ".>"}
+	var pub []string
+	switch i.Role {
+	case RoleAdmin:
+		pub, inbox = []string{">"}, []string{">"}
+	case RoleProducer:
+		s, err := n.ProducerIndex(i.ID)
+		if err != nil {
+			return nil, fmt.Errorf("%w: producer %q", ErrUnknownIdentity, i.ID)
+		}
+		pub = []string{n.BundleSubject(s)}
+	case RolePPN:
+		me, err := n.PPNIndex(i.ID)
+		if err != nil {
+			return nil, fmt.Errorf("%w: ppn %q", ErrUnknownIdentity, i.ID)
+		}
+		pub = []string{n.SealSubject()}
+		for _, r := range n.Rules {
+			if s := n.AggregateSubject(r.Consumer); slices.Contains(r.PPNs, me) && !slices.Contains(pub, s) {
+				pub = append(pub, s)
+			}
+		}
+		pub = append(pub,
+			jsAPI+".CONSUMER.CREATE."+c.Bundles+".*",
+			jsAPI+".CONSUMER.MSG.NEXT."+c.Bundles+".*")
+	case RoleConsumer:
+		me, err := n.ConsumerIndex(i.ID)
+		if err != nil {
+			return nil, fmt.Errorf("%w: consumer %q", ErrUnknownIdentity, i.ID)
+		}
+		pub = []string{
+			jsAPI + ".CONSUMER.CREATE." + c.Aggregates + ".*." + n.AggregateSubject(me),
+			jsAPI + ".CONSUMER.MSG.NEXT." + c.Aggregates + ".*",
+		}
+	}
+	return &server.Permissions{
+		Publish:   &server.SubjectPermission{Allow: pub},
+		Subscribe: &server.SubjectPermission{Allow: inbox},
+	}, nil
+}
+
+// Identities lists every non-admin identity of n: its producers, PPNs and
+// consumers, in configuration order.
+func Identities(n *netconfig.Network) []Identity {
+	var ids []Identity
+	for _, p := range n.Config.Producers {
+		ids = append(ids, Identity{RoleProducer, p.ID})
+	}
+	for _, p := range n.Config.PPNs {
+		ids = append(ids, Identity{RolePPN, p.ID})
+	}
+	for _, c := range n.Config.Consumers {
+		ids = append(ids, Identity{RoleConsumer, c.ID})
+	}
+	return ids
+}
