@@ -45,6 +45,7 @@ func BenchmarkNetwork(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
+			b.ReportMetric(medianF(r.Ratio), "ppnet/raw")
 			b.ReportMetric(float64(median(r.PPNet).Microseconds())/1e3, "ppnet-ms/round")
 			b.ReportMetric(float64(median(r.Raw).Microseconds())/1e3, "raw-ms/round")
 			b.ReportMetric(float64(quantile(r.SealToResult, 0.5).Microseconds())/1e3, "seal-result-p50-ms")

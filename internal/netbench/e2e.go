@@ -24,13 +24,17 @@ import (
 // E2EResult is whole rounds through ppnet — publish the round's bundles,
 // five PPNs ingest them, the round is sealed, the consumers recover — beside
 // the raw baseline: the same bundle bytes published with plain nats.go and
-// read by five ordered consumers.
+// read by five ordered consumers. Raw and ppnet rounds alternate (which goes
+// first alternates too), each on its own server, so both see the same load
+// from whatever else runs on the machine; Ratio pairs them round by round.
 type E2EResult struct {
 	Meters, Producers, T, Rounds int
 	Bundles                      int // per round
 	BundleBytes                  int // mean
 	Build                        time.Duration
-	PPNet, Raw                   []time.Duration // per measured round
+	PPNet, Raw                   []time.Duration // wall time per measured round
+	PPNetCPU, RawCPU             []time.Duration // process CPU time (user+system) per measured round
+	Ratio                        []float64       // PPNet[i] / Raw[i]
 	// Phases of each measured ppnet round, from its first publish: all
 	// bundles acknowledged, and all five PPNs past the seal (bundles applied,
 	// aggregates built).
@@ -71,75 +75,118 @@ func E2E(ctx context.Context, dir string, seed uint64, meters, producers, t, rou
 		res.BundleBytes += len(b.data)
 	}
 	res.BundleBytes /= len(all[0])
-	if res.Raw, err = rawRounds(ctx, dir, nw, all); err != nil {
+	raw, err := newRawRunner(ctx, dir, nw)
+	if err != nil {
 		return nil, err
 	}
-	if err := nw.ppnetRounds(ctx, dir, all, res); err != nil {
+	defer raw.close()
+	pp, err := newPPNetRunner(ctx, dir, nw)
+	if err != nil {
 		return nil, err
+	}
+	defer pp.close()
+	for r, bs := range all {
+		var rr, pr roundResult
+		if r%2 == 0 {
+			if rr, err = raw.round(ctx, bs); err == nil {
+				pr, err = pp.round(ctx, uint64(r), bs)
+			}
+		} else {
+			if pr, err = pp.round(ctx, uint64(r), bs); err == nil {
+				rr, err = raw.round(ctx, bs)
+			}
+		}
+		if err != nil {
+			return nil, err
+		}
+		if r == 0 {
+			continue // warm-up
+		}
+		res.Raw = append(res.Raw, rr.wall)
+		res.RawCPU = append(res.RawCPU, rr.cpu)
+		res.PPNet = append(res.PPNet, pr.wall)
+		res.PPNetCPU = append(res.PPNetCPU, pr.cpu)
+		res.Ratio = append(res.Ratio, float64(pr.wall)/float64(rr.wall))
+		res.Published = append(res.Published, pr.published)
+		res.Applied = append(res.Applied, pr.applied)
+		res.SealToResult = append(res.SealToResult, pr.latency...)
 	}
 	slices.Sort(res.SealToResult)
 	return res, nil
 }
 
-// rawRounds publishes each round's bundles with message ids to a stream
-// on the same subjects and times until five ordered consumers have read
-// them; the first round is warm-up.
-func rawRounds(ctx context.Context, dir string, nw *network, all [][]bundle) ([]time.Duration, error) {
+// roundResult is one timed round.
+type roundResult struct {
+	wall, cpu          time.Duration
+	published, applied time.Duration // ppnet phases
+	latency            []time.Duration
+}
+
+// rawRunner publishes rounds with message ids to a stream on the same
+// subjects and waits until five ordered consumers have read them.
+type rawRunner struct {
+	e    *env
+	got  [5]atomic.Int64
+	its  []jetstream.MessagesContext
+	want int64
+}
+
+func newRawRunner(ctx context.Context, dir string, nw *network) (*rawRunner, error) {
 	e, err := newEnv(dir)
 	if err != nil {
 		return nil, err
 	}
-	defer e.close()
+	x := &rawRunner{e: e}
 	if err := natsx.EnsureStreams(ctx, e.js, nw.net); err != nil {
+		x.close()
 		return nil, err
 	}
-	var got [5]atomic.Int64
-	var its []jetstream.MessagesContext
-	defer func() {
-		for _, it := range its {
-			it.Stop()
-		}
-	}()
-	for i := range got {
+	for i := range x.got {
 		oc, err := e.js.OrderedConsumer(ctx, nw.net.Config.Streams.Bundles, jetstream.OrderedConsumerConfig{})
 		if err != nil {
+			x.close()
 			return nil, fmt.Errorf("netbench: ordered consumer: %v", err)
 		}
 		it, err := oc.Messages(jetstream.PullMaxMessages(1024))
 		if err != nil {
+			x.close()
 			return nil, fmt.Errorf("netbench: consume: %v", err)
 		}
-		its = append(its, it)
+		x.its = append(x.its, it)
 		go func() {
 			for {
 				if _, err := it.Next(); err != nil {
 					return
 				}
-				got[i].Add(1)
+				x.got[i].Add(1)
 			}
 		}()
 	}
-	var out []time.Duration
-	want := int64(0)
-	for r, bs := range all {
-		t0 := time.Now()
-		if err := e.publishAsync(ctx, bs); err != nil {
-			return nil, err
-		}
-		want += int64(len(bs))
-		for i := range got {
-			for got[i].Load() < want {
-				if ctx.Err() != nil {
-					return nil, fmt.Errorf("netbench: raw consumer %d read %d of %d messages: %w", i, got[i].Load(), want, ctx.Err())
-				}
-				time.Sleep(100 * time.Microsecond) // timing resolution, not correctness
+	return x, nil
+}
+
+func (x *rawRunner) close() {
+	for _, it := range x.its {
+		it.Stop()
+	}
+	x.e.close()
+}
+
+func (x *rawRunner) round(ctx context.Context, bs []bundle) (roundResult, error) {
+	t0, c0 := time.Now(), processCPU()
+	if err := x.e.publishAsync(ctx, bs); err != nil {
+		return roundResult{}, err
+	}
+	x.want += int64(len(bs))
+	for i := range x.got {
+		for x.got[i].Load() < x.want {
+			if ctx.Err() != nil {
+				return roundResult{}, fmt.Errorf("netbench: raw consumer %d read %d of %d messages: %w", i, x.got[i].Load(), x.want, ctx.Err())
 			}
-		}
-		if r > 0 {
-			out = append(out, time.Since(t0))
+			time.Sleep(100 * time.Microsecond) // timing resolution, not correctness
 		}
 	}
-	return out, nil
+	return roundResult{wall: time.Since(t0), cpu: processCPU() - c0}, nil
 }
 
 // arrivals records when each final result line reaches its consumer.
@@ -169,50 +216,64 @@ func (w arrivalWriter) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-// ppnetRounds runs the rounds through 5 PPNs and the consumers.
-func (nw *network) ppnetRounds(ctx context.Context, dir string, all [][]bundle, res *E2EResult) error {
+// ppnetRunner runs rounds through five PPNs and the consumers.
+type ppnetRunner struct {
+	nw   *network
+	e    *env
+	arr  *arrivals
+	ppns []*ppn.PPN
+	stop func()
+}
+
+func newPPNetRunner(ctx context.Context, dir string, nw *network) (*ppnetRunner, error) {
 	e, err := newEnv(dir)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer e.close()
+	x := &ppnetRunner{nw: nw, e: e, stop: func() {},
+		arr: &arrivals{at: map[string]time.Time{}, res: map[string]consumer.Result{}, poke: make(chan struct{}, 1)}}
 	if err := natsx.EnsureStreams(ctx, e.js, nw.net); err != nil {
-		return err
+		x.close()
+		return nil, err
 	}
-	arr := &arrivals{at: map[string]time.Time{}, res: map[string]consumer.Result{}, poke: make(chan struct{}, 1)}
-	ppns, stop, err := nw.startDaemons(ctx, e, arr)
-	defer stop()
+	x.ppns, x.stop, err = nw.startDaemons(ctx, e, x.arr)
 	if err != nil {
-		return err
+		x.close()
+		return nil, err
 	}
-	for r, bs := range all {
-		t0 := time.Now()
-		if err := e.publishAsync(ctx, bs); err != nil {
-			return err
-		}
-		published := time.Since(t0)
-		s := wire.Seal{Epoch: nw.cfg.Epoch, Round: uint64(r)}
-		ack, err := e.js.Publish(ctx, nw.net.SealSubject(), s.Marshal(), jetstream.WithMsgID(fmt.Sprintf("s.%d.%d", s.Epoch, s.Round)))
-		if err != nil {
-			return fmt.Errorf("netbench: seal round %d: %v", r, err)
-		}
-		sealed := time.Now()
-		if err := allApplied(ctx, ppns, ack.Sequence); err != nil {
-			return err
-		}
-		applied := time.Since(t0)
-		last, lat, err := nw.awaitRound(ctx, arr, uint64(r), sealed)
-		if err != nil {
-			return err
-		}
-		if r > 0 {
-			res.PPNet = append(res.PPNet, last.Sub(t0))
-			res.Published = append(res.Published, published)
-			res.Applied = append(res.Applied, applied)
-			res.SealToResult = append(res.SealToResult, lat...)
-		}
+	return x, nil
+}
+
+func (x *ppnetRunner) close() {
+	x.stop()
+	x.e.close()
+}
+
+// round publishes round r's bundles, then its seal, and waits for every
+// rule's result of the round.
+func (x *ppnetRunner) round(ctx context.Context, r uint64, bs []bundle) (roundResult, error) {
+	nw, e := x.nw, x.e
+	t0, c0 := time.Now(), processCPU()
+	if err := e.publishAsync(ctx, bs); err != nil {
+		return roundResult{}, err
 	}
-	return nil
+	res := roundResult{published: time.Since(t0)}
+	s := wire.Seal{Epoch: nw.cfg.Epoch, Round: r}
+	ack, err := e.js.Publish(ctx, nw.net.SealSubject(), s.Marshal(), jetstream.WithMsgID(fmt.Sprintf("s.%d.%d", s.Epoch, s.Round)))
+	if err != nil {
+		return roundResult{}, fmt.Errorf("netbench: seal round %d: %v", r, err)
+	}
+	sealed := time.Now()
+	if err := allApplied(ctx, x.ppns, ack.Sequence); err != nil {
+		return roundResult{}, err
+	}
+	res.applied = time.Since(t0)
+	last, lat, err := nw.awaitRound(ctx, x.arr, r, sealed)
+	if err != nil {
+		return roundResult{}, err
+	}
+	res.wall, res.cpu, res.latency = last.Sub(t0), processCPU()-c0, lat
+	return res, nil
 }
 
 // startDaemons starts five PPNs (no seal timers: the benchmark seals) and

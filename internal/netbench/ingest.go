@@ -29,6 +29,7 @@ type IngestResult struct {
 	BundleBytes              int // mean encoded bundle size
 	Build                    time.Duration
 	Elapsed                  time.Duration // from the first position past the warm-up to the last
+	CPU                      time.Duration // process CPU time over Elapsed (the server's included)
 	BundleRate, ShareRate    float64
 }
 
@@ -93,6 +94,7 @@ func Ingest(ctx context.Context, dir string, seed uint64, meters, producers, chu
 	// applied between the two observations.
 	type mark struct {
 		at  time.Time
+		cpu time.Duration
 		seq uint64
 	}
 	marks := make(chan [2]mark, 1)
@@ -100,15 +102,15 @@ func Ingest(ctx context.Context, dir string, seed uint64, meters, producers, chu
 	go func() {
 		var first, last mark
 		if warm == 0 {
-			first = mark{time.Now(), 0}
+			first = mark{time.Now(), processCPU(), 0}
 		}
 		for {
 			applied, _ := p.Position()
 			if first.at.IsZero() && applied >= warmEnd {
-				first = mark{time.Now(), applied}
+				first = mark{time.Now(), processCPU(), applied}
 			}
 			if applied >= total {
-				last = mark{time.Now(), applied}
+				last = mark{time.Now(), processCPU(), applied}
 				break
 			}
 			select {
@@ -136,7 +138,7 @@ func Ingest(ctx context.Context, dir string, seed uint64, meters, producers, chu
 	if m[1].seq <= m[0].seq || !m[1].at.After(m[0].at) {
 		return nil, fmt.Errorf("netbench: the PPN applied all %d bundles before the watch saw the warm-up end; too small to measure, add rounds", total)
 	}
-	res.Elapsed = m[1].at.Sub(m[0].at)
+	res.Elapsed, res.CPU = m[1].at.Sub(m[0].at), m[1].cpu-m[0].cpu
 	res.Bundles = int(m[1].seq - m[0].seq)
 	res.Shares = prefix[m[1].seq] - prefix[m[0].seq]
 	in, err := counter(reg, "ppnet_ppn_bundles_in_total")

@@ -113,7 +113,8 @@ func consumeAll(ctx context.Context, cons jetstream.Consumer, n int, ack bool) e
 type RawResult struct {
 	Messages                          int
 	Publish, Ordered, Durable         time.Duration
-	PublishRate, OrderedRate, DurRate float64 // messages per second
+	DurableCPU                        time.Duration // process CPU time of the durable consume
+	PublishRate, OrderedRate, DurRate float64       // messages per second
 }
 
 // Raw measures async publish, ordered consume and durable pull consume
@@ -154,11 +155,11 @@ func Raw(ctx context.Context, dir string, n int) (*RawResult, error) {
 	if err != nil {
 		return nil, fmt.Errorf("netbench: durable consumer: %v", err)
 	}
-	t0 = time.Now()
+	t0, c0 := time.Now(), processCPU()
 	if err := consumeAll(ctx, dc, n, true); err != nil {
 		return nil, err
 	}
-	res.Durable = time.Since(t0)
+	res.Durable, res.DurableCPU = time.Since(t0), processCPU()-c0
 	res.PublishRate = rate(n, res.Publish)
 	res.OrderedRate = rate(n, res.Ordered)
 	res.DurRate = rate(n, res.Durable)
