@@ -50,7 +50,7 @@ func Check(p *Policy, opts *Options) (*Report, error) {
 	if err := validate(p); err != nil {
 		return nil, err
 	}
-	rep := &Report{Stats: Stats{Seed: o.Seed, Exact: true}}
+	rep := &Report{Stats: Stats{Seed: o.Seed, Exact: true, UnionDepth: o.MaxUnion}}
 	var live []int
 	for i := range p.Rules {
 		r := &p.Rules[i]

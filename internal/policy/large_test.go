@@ -2,8 +2,19 @@ package policy
 
 import (
 	"fmt"
+	"syscall"
 	"testing"
+	"time"
 )
+
+// cpuTime is the process's user + system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
 
 // largeFile builds a utility-scale rule set: n producers on feeders of 100
 // meters, 20 feeders to a district, 5 districts to a region; a billing
@@ -13,6 +24,13 @@ import (
 // billing also gets each meter's daily evening-band total. n must be a
 // multiple of 10,000.
 func largeFile(n int, bands bool) *File {
+	return largeFileOpts(n, bands, false)
+}
+
+// largeFileOpts is largeFile; fragmented replaces seven research rules by
+// per-round totals of each phase (3) and tariff group (4) over the whole
+// population, which cut every feeder into 12 producer atoms (~1,000 atoms).
+func largeFileOpts(n int, bands, fragmented bool) *File {
 	f := &File{Horizon: 96, RoundsPerDay: 96}
 	for i := 0; i < n; i++ {
 		feeder := i / 100
@@ -23,6 +41,8 @@ func largeFile(n int, bands bool) *File {
 				"feeder":   fmt.Sprintf("F%d", feeder),
 				"district": fmt.Sprintf("D%d", feeder/20),
 				"region":   fmt.Sprintf("R%d", feeder/100),
+				"phase":    string(rune('A' + i%3)),
+				"tariff":   fmt.Sprintf("T%d", i/3%4),
 			},
 		})
 	}
@@ -54,6 +74,11 @@ func largeFile(n int, bands bool) *File {
 	}
 	for d := 0; d < min(20, n/2000); d++ {
 		add(fmt.Sprintf("plan-D%d", d), "planner", fmt.Sprintf("district=D%d", d), 8, "sum")
+	}
+	if fragmented {
+		for _, sel := range []string{"phase=A", "phase=B", "phase=C", "tariff=T0", "tariff=T1", "tariff=T2", "tariff=T3"} {
+			add("research-"+sel, "research", sel, 1, "sum")
+		}
 	}
 	for i := 0; len(f.Rules) < 100; i++ {
 		r, w := i%regions, 1+i/regions
@@ -96,11 +121,11 @@ func TestLargeRuleSet(t *testing.T) {
 // of the registry per rule) is the baseline to compare "check" with.
 func BenchmarkCheck(b *testing.B) {
 	for _, tc := range []struct {
-		n     int
-		bands bool
-	}{{10000, false}, {100000, false}, {100000, true}} {
+		n                 int
+		bands, fragmented bool
+	}{{10000, false, false}, {100000, false, false}, {100000, true, false}, {100000, false, true}} {
 		n := tc.n
-		f := largeFile(n, tc.bands)
+		f := largeFileOpts(n, tc.bands, tc.fragmented)
 		p, err := Resolve(f)
 		if err != nil {
 			b.Fatal(err)
@@ -108,6 +133,9 @@ func BenchmarkCheck(b *testing.B) {
 		name := fmt.Sprintf("n=%d", n)
 		if tc.bands {
 			name += "/bands"
+		}
+		if tc.fragmented {
+			name += "/fragmented"
 		}
 		b.Run("resolve/"+name, func(b *testing.B) {
 			for b.Loop() {
@@ -118,16 +146,20 @@ func BenchmarkCheck(b *testing.B) {
 		})
 		b.Run("check/"+name, func(b *testing.B) {
 			var rep *Report
+			cpu0 := cpuTime()
 			for b.Loop() {
 				if rep, err = Check(p, nil); err != nil {
 					b.Fatal(err)
 				}
 			}
+			// CPU time does not depend on what else runs on the machine.
+			b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
 			if !rep.Accepted {
 				b.Fatalf("refused: %+v", rep.Leaks)
 			}
 			b.ReportMetric(float64(rep.Stats.Candidates), "candidates")
 			b.ReportMetric(float64(rep.Stats.Coalitions), "coalitions")
+			b.ReportMetric(float64(rep.Stats.MaxProducerAtoms), "atoms")
 		})
 	}
 }

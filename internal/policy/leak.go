@@ -62,6 +62,10 @@ type search struct {
 	rels   []release
 	ech    *echelon
 	prefix []fpv // (B+1) per producer atom
+	d      []fpv // per-run scratch: fingerprint of each atom over the run
+	cand   []int
+	head   map[fpv]int32
+	next   []int32
 	groups []*ppGroup
 }
 
@@ -230,7 +234,8 @@ func (sr *search) size(atoms []int) int {
 func (sr *search) tryRun(lo, hi, limit int) bool {
 	st := &sr.rep.Stats
 	A := len(sr.s.prods)
-	d := make([]fpv, A)
+	d := slices.Grow(sr.d[:0], A)[:A]
+	sr.d = d
 	for a := range d {
 		d[a] = sr.diff(a, lo, hi)
 		st.Candidates++
@@ -261,26 +266,51 @@ func (sr *search) tryRun(lo, hi, limit int) bool {
 	return sr.opts.MaxUnion >= 2 && sr.unions(d, lo, hi, limit)
 }
 
-// unions searches unions of 2..MaxUnion producer atoms, none derivable on
-// its own, of total size ≤ limit, whose fingerprints sum to zero; the last
-// atom is found by hashing.
+// maxTripleAtoms is the largest number of candidate atoms for which unions
+// of three or more atoms are searched; beyond it only pairs are.
+const maxTripleAtoms = 256
+
+// unions searches unions of 2..MaxUnion producer atoms (2 only, when more
+// than maxTripleAtoms atoms qualify), none derivable on its own, of total
+// size ≤ limit, whose fingerprints sum to zero; the last atom is found by
+// hashing.
 func (sr *search) unions(d []fpv, lo, hi, limit int) bool {
-	var cand []int
-	byFP := map[fpv][]int{}
+	cand := sr.cand[:0]
+	if sr.head == nil {
+		sr.head = map[fpv]int32{}
+	}
+	clear(sr.head)
 	for a := range d {
 		if !d[a].zero() && len(sr.s.prods[a].members) < limit {
-			byFP[d[a]] = append(byFP[d[a]], len(cand))
 			cand = append(cand, a)
 		}
 	}
+	sr.cand = cand
 	if len(cand) < 2 {
 		return false
 	}
-	chosen := make([]int, 0, sr.opts.MaxUnion)
+	// head[fp] is 1 + the last position with that fingerprint; next chains
+	// earlier positions, so equal fingerprints cost no allocation.
+	sr.next = slices.Grow(sr.next[:0], len(cand))[:len(cand)]
+	for pos, a := range cand {
+		sr.next[pos] = sr.head[d[a]]
+		sr.head[d[a]] = int32(pos + 1)
+	}
+	depth := sr.opts.MaxUnion
+	if depth > 2 && len(cand) > maxTripleAtoms {
+		// Unions of k atoms cost O(len(cand)^(k−1)) per run; keep the
+		// search near-linear on fragmented producer partitions, and say so.
+		depth = 2
+	}
+	if st := &sr.rep.Stats; depth < st.UnionDepth {
+		st.UnionDepth = depth
+	}
+	chosen := make([]int, 0, depth)
 	var dfs func(next int, sum fpv, size int) bool
 	dfs = func(next int, sum fpv, size int) bool {
 		if len(chosen) >= 1 {
-			for _, pos := range byFP[sum.neg()] {
+			for p := sr.head[sum.neg()]; p != 0; p = sr.next[p-1] {
+				pos := int(p - 1)
 				a := cand[pos]
 				sr.rep.Stats.Candidates++
 				if pos >= next && size+len(sr.s.prods[a].members) <= limit {
@@ -290,7 +320,7 @@ func (sr *search) unions(d []fpv, lo, hi, limit int) bool {
 				}
 			}
 		}
-		if len(chosen)+1 >= sr.opts.MaxUnion {
+		if len(chosen)+1 >= depth {
 			return false
 		}
 		for pos := next; pos < len(cand); pos++ {

@@ -80,6 +80,10 @@ type Stats struct {
 	Rank int `json:"rank"`
 	// Candidates is the number of (S, T) targets tested.
 	Candidates int64 `json:"candidates"`
+	// UnionDepth is the largest union of producer atoms searched
+	// everywhere: Options.MaxUnion, or 2 where more than 256 atoms qualified
+	// for a run and the search was cut to pairs.
+	UnionDepth int `json:"union_depth"`
 	// Exact is true when, in every coalition, the rank of the releases
 	// over Z_q was certified equal to their rank over Q, so that no
 	// derivable target can have been missed through arithmetic mod q.
