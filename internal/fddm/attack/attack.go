@@ -17,7 +17,8 @@
 // features (hour of day as sine and cosine, weekend). A class-weighted
 // logistic regression is trained on the slots of the first half of the
 // households (with their ground truth, under the same masking: the attacker
-// knows the scheme) and tested on the other half. A slot is occupied when at
+// knows the scheme — or, with OccupancyOptions.TrainOn, on exact readings:
+// one who does not) and tested on the other half. A slot is occupied when at
 // least half of its intervals had an active occupant. Reported: balanced
 // accuracy (the mean of the true-positive and true-negative rates; 0.5 for
 // any constant guess) and accuracy next to the majority-class rate.

@@ -64,6 +64,16 @@ func TestOccupancy(t *testing.T) {
 	if exact.TestSlots != 8*14*24 {
 		t.Errorf("%d test slots, want %d", exact.TestSlots, 8*14*24)
 	}
+	naive, err := Occupancy(blind, occ, OccupancyOptions{TrainOn: v.Wh})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if naive.TestSlots != exact.TestSlots || naive.BalancedAccuracy > exact.BalancedAccuracy {
+		t.Errorf("trained on exact, tested on nothing: %+v; cannot beat the exact attack %.3f", naive, exact.BalancedAccuracy)
+	}
+	if _, err := Occupancy(v, occ, OccupancyOptions{TrainOn: v.Wh[:2]}); !errors.Is(err, ErrView) {
+		t.Errorf("short training histories: err %v, want ErrView", err)
+	}
 	if _, err := Occupancy(v, occ[:3], OccupancyOptions{}); !errors.Is(err, ErrView) {
 		t.Errorf("short ground truth: err %v, want ErrView", err)
 	}

@@ -11,6 +11,11 @@ type OccupancyOptions struct {
 	SlotReadings int     // readings per slot (default: one hour's)
 	EventWh      float64 // step counted as an on/off event (default 20 Wh)
 	Epochs       int     // training epochs (default 300)
+	// TrainOn, if set, holds the histories the attacker trains on (same
+	// shape as the view; only households [0, N/2) are used), e.g. exact
+	// readings for an attacker who does not know the masking. Nil: the
+	// attacker trains on the view itself.
+	TrainOn [][]float64
 }
 
 // OccupancyResult is the occupancy attack's outcome on the test households.
@@ -44,7 +49,14 @@ func Occupancy(v View, occupied [][]bool, o OccupancyOptions) (OccupancyResult, 
 		return OccupancyResult{}, fmt.Errorf("%w: slots of %d readings over %d readings; use at least 2 per slot and one slot", ErrView, o.SlotReadings, n)
 	}
 	half := len(v.Wh) / 2
-	trX, trY := slotData(v, occupied, 0, half, o)
+	tv := v
+	if o.TrainOn != nil {
+		tv.Wh = o.TrainOn
+		if m, err := tv.check(); err != nil || m != n || len(tv.Wh) != len(v.Wh) {
+			return OccupancyResult{}, fmt.Errorf("%w: training histories differ in shape from the view", ErrView)
+		}
+	}
+	trX, trY := slotData(tv, occupied, 0, half, o)
 	teX, teY := slotData(v, occupied, half, len(v.Wh), o)
 	var clf logit
 	clf.fit(trX, trY, o.Epochs, 0.5)

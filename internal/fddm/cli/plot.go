@@ -19,7 +19,7 @@ type panel struct {
 }
 
 var panels = []panel{
-	{"Occupancy attack", "balanced accuracy (0.5: blind guess)",
+	{"Occupancy attack (trained on masked data)", "balanced accuracy (0.5: blind guess)",
 		func(r row) float64 { return r.occ.BalancedAccuracy }, func(row) float64 { return 0.5 }, "chance 0.5"},
 	{"Re-identification", "top-1 accuracy",
 		func(r row) float64 { return r.reid.Value }, func(r row) float64 { return r.reid.Chance }, "chance 1/N"},
