@@ -347,3 +347,54 @@ func TestRobustRecoverCryptoRand(t *testing.T) {
 		t.Fatalf("got %+v, %v", res, err)
 	}
 }
+
+// FuzzRobustRecoverVec spoils whole share vectors of random nodes in random
+// components. With at most e wrong nodes it must recover the vector and name
+// exactly those nodes; with more it may fail but must not panic.
+func FuzzRobustRecoverVec(f *testing.F) {
+	f.Add(uint64(1), uint8(6), uint8(4), uint8(3), uint16(0b000100), uint64(0b101))
+	f.Add(uint64(2), uint8(8), uint8(4), uint8(5), uint16(0b10000001), uint64(0xffff))
+	f.Add(uint64(3), uint8(5), uint8(4), uint8(2), uint16(0b1), uint64(1))
+	f.Add(uint64(4), uint8(9), uint8(3), uint8(1), uint16(0b111), uint64(1))
+	f.Fuzz(func(t *testing.T, seed uint64, w, th, m uint8, nodes uint16, comps uint64) {
+		if w == 0 || w > 16 || th == 0 || th > w || m == 0 || m > 16 {
+			return
+		}
+		r := seededRand(seed)
+		nodes &= 1<<w - 1
+		xs := seqXs(int(w))
+		secret := make([]Element, m)
+		for k := range secret {
+			secret[k] = randElement(r)
+		}
+		ys := splitVec(t, xs, int(th), secret, r)
+		var wrong []Element
+		for i := range ys {
+			if nodes&(1<<i) == 0 {
+				continue
+			}
+			spoiled := false
+			for k := range ys[i] {
+				if comps&(1<<((i*int(m)+k)%64)) != 0 || (!spoiled && k == len(ys[i])-1) {
+					ys[i][k] = ys[i][k].Add(Element{1 + r.Uint64()%(Q-1)})
+					spoiled = true
+				}
+			}
+			wrong = append(wrong, xs[i])
+		}
+		var c Combiner
+		res, err := c.RobustRecoverVec(xs, ys, int(th))
+		if e := (int(w) - int(th)) / 2; len(wrong) > e {
+			if err == nil && len(res.Faulty) > e {
+				t.Fatalf("claimed to correct %d nodes, more than e = %d", len(res.Faulty), e)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("w=%d t=%d wrong=%v: %v", w, th, wrong, err)
+		}
+		if !slices.Equal(res.Secret, secret) || !slices.Equal(res.Faulty, wrong) {
+			t.Fatalf("w=%d t=%d: got %v faulty %v, want %v and %v", w, th, res.Secret, res.Faulty, secret, wrong)
+		}
+	})
+}

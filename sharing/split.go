@@ -243,11 +243,11 @@ func checkXs(xs []Element) error {
 	}
 	for i, x := range xs {
 		if x.v == 0 {
-			return fmt.Errorf("%w (position %d)", ErrZeroX, i)
+			return fmt.Errorf("%w (position %d); give every node an x-coordinate in 1 … q−1", ErrZeroX, i)
 		}
-		for _, y := range xs[:i] {
+		for k, y := range xs[:i] {
 			if x == y {
-				return fmt.Errorf("%w %d", ErrDuplicateX, x.v)
+				return fmt.Errorf("%w %d at positions %d and %d; every node needs its own x-coordinate", ErrDuplicateX, x.v, k, i)
 			}
 		}
 	}
