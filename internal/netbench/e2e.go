@@ -40,6 +40,9 @@ type E2EResult struct {
 	// aggregates built).
 	Published, Applied []time.Duration
 	SealToResult       []time.Duration // per measured round and rule, sorted
+	// Commits is the PPNs' state commits (bbolt transactions, each synced
+	// to disk) per PPN per round, over the whole run.
+	Commits float64
 }
 
 // e2eRules are two sum rules with one-round windows: each round yields
@@ -112,6 +115,15 @@ func E2E(ctx context.Context, dir string, seed uint64, meters, producers, t, rou
 		res.SealToResult = append(res.SealToResult, pr.latency...)
 	}
 	slices.Sort(res.SealToResult)
+	var commits float64
+	for _, p := range pp.ppns {
+		c, err := counter(p.Registry(), "ppnet_ppn_commits_total")
+		if err != nil {
+			return nil, err
+		}
+		commits += c
+	}
+	res.Commits = commits / float64(len(pp.ppns)*total)
 	return res, nil
 }
 

@@ -131,6 +131,7 @@ func (r *Report) Print(w io.Writer) {
 		median(e.RawCPU).Round(time.Millisecond), float64(median(e.PPNetCPU))/float64(median(e.RawCPU)))
 	fmt.Fprintf(w, "end-to-end phases (median, from the round's first publish): bundles acknowledged %v, all 5 PPNs past the seal %v, last result %v\n",
 		median(e.Published).Round(time.Millisecond), median(e.Applied).Round(time.Millisecond), median(e.PPNet).Round(time.Millisecond))
+	fmt.Fprintf(w, "state commits (synced bbolt transactions) per PPN per round: %.1f\n", e.Commits)
 	fmt.Fprintf(w, "per round, ppnet: %v\nper round, raw:   %v\nratios: %.2f\n", rounded(e.PPNet), rounded(e.Raw), e.Ratio)
 	fmt.Fprintf(w, "set-up not timed: building (split + seal) the unbatched rounds %v, batched %v, end-to-end %v\n",
 		u.Build.Round(time.Millisecond), b.Build.Round(time.Millisecond), e.Build.Round(time.Millisecond))
