@@ -69,6 +69,9 @@ func (e *InconsistentError) Unwrap() error { return ErrInconsistent }
 // With more than e wrong shares the guarantee is gone: a coalition that
 // controls them can make the shares decode to another polynomial.
 func (c *Combiner) RobustRecover(shares []Share, t int) (RobustResult, error) {
+	if len(shares) > MaxRobustShares { // before copying them
+		return RobustResult{}, tooManyShares(len(shares))
+	}
 	var xbuf, ybuf [16]Element
 	xs, ys := xbuf[:0], ybuf[:0]
 	for _, s := range shares {
@@ -165,6 +168,10 @@ func (c *Combiner) RobustRecoverVec(xs []Element, ys [][]Element, t int) (Robust
 	return res, r.RecoverVec(res.Secret, gy)
 }
 
+func tooManyShares(n int) error {
+	return fmt.Errorf("%w: %d shares for robust recovery, at most %d; pass shares from fewer nodes", ErrTooManyShares, n, MaxRobustShares)
+}
+
 // checker holds what checking shares at one ordered set of x-coordinates
 // needs: the Lagrange basis of the first t points evaluated at the others.
 type checker struct {
@@ -177,7 +184,7 @@ type checker struct {
 
 func newChecker(xs []Element, t int) (*checker, error) {
 	if len(xs) > MaxRobustShares {
-		return nil, fmt.Errorf("%w: %d shares for robust recovery, at most %d; pass shares from fewer nodes", ErrTooManyShares, len(xs), MaxRobustShares)
+		return nil, tooManyShares(len(xs))
 	}
 	if err := checkXs(xs); err != nil {
 		return nil, err
