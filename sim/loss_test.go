@@ -190,7 +190,8 @@ func TestMonteCarloIndependentOfWorkers(t *testing.T) {
 // definition: testing each of n shares for loss in turn.
 func TestSkipMatchesShareByShare(t *testing.T) {
 	const n, pe, trials = 50, 0.02, 40000
-	rng := rand.New(rand.NewChaCha8([32]byte{byte(*seedFlag)}))
+	t.Logf("seed %d (set with -seed)", *seedFlag)
+	rng := rand.New(rand.NewChaCha8(blockKey(*seedFlag, 9, 0)))
 	l1p := math.Log1p(-pe)
 	var bySkip, byShare int
 	for range trials {
