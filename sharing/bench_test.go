@@ -12,7 +12,9 @@ import (
 //
 //	go test -run '^$' -bench . -benchmem ./sharing
 //
-// The peer comparison table is printed by `cd bench && go run .`.
+// Baseline/ rows give the cost of the same data movement without the field
+// arithmetic, in the same run. The peer comparison table is printed by
+// `cd bench && go run .`.
 func BenchmarkSharing(b *testing.B) {
 	for _, cfg := range []struct{ w, t int }{{4, 4}, {5, 3}} {
 		xs := seqXs(cfg.w)
@@ -99,6 +101,29 @@ func BenchmarkSharing(b *testing.B) {
 		}
 		_ = sink
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/share")
+	})
+	// Baselines for the rows above, in the same run: summing the same
+	// values as plain uint64 (no field, no privacy), and drawing the three
+	// random words a t = 4 split needs from ChaCha8.
+	b.Run("Baseline/plain-uint64-sum/per-share", func(b *testing.B) {
+		var sink uint64
+		for b.Loop() {
+			var s uint64
+			for _, e := range big {
+				s += e.v
+			}
+			sink += s
+		}
+		_ = sink
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/share")
+	})
+	b.Run("Baseline/chacha8-3-words", func(b *testing.B) {
+		c := seededRand(5)
+		var sink uint64
+		for b.Loop() {
+			sink += c.Uint64() ^ c.Uint64() ^ c.Uint64()
+		}
+		_ = sink
 	})
 	b.Run("RobustRecover/w=6,t=4/consistent", func(b *testing.B) {
 		benchRobust(b, 6, 4, 0)
