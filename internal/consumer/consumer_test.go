@@ -214,3 +214,26 @@ func TestSettleFinalizesWithTShares(t *testing.T) {
 		t.Fatalf("after settling: %+v, output %q", res, f.out.String())
 	}
 }
+
+// TestMismatchedCoverage: PPNs that covered different (meter, round) sets
+// hold shares of different sums. Only the largest agreeing group is
+// combined; the others are named.
+func TestMismatchedCoverage(t *testing.T) {
+	f := newFixture(t)
+	full := f.shares(30)     // both meters covered
+	partial := f.shares(10)  // meter 2 missing at one PPN
+	for p := 0; p < 3; p++ { // ppn1–3 agree
+		a := f.aggregate(0, 1, p, p, full[p], nil)
+		f.feed(a.Marshal())
+	}
+	odd := f.aggregate(0, 1, 3, 3, partial[3], []wire.Run{{Start: 1, Len: 1}})
+	f.feed(odd.Marshal())
+	res, err := f.c.Results()
+	if err != nil || len(res) != 1 {
+		t.Fatalf("results %+v, %v", res, err)
+	}
+	r := res[0]
+	if !r.Final || *r.Value != 30 || !slices.Equal(r.Mismatched, []string{"ppn4"}) || len(r.PPNs) != 3 || r.Covered != 2 {
+		t.Fatalf("result %+v; want 30 from ppn1–3 covering 2, ppn4 mismatched", r)
+	}
+}

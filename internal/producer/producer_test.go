@@ -4,11 +4,18 @@ import (
 	"crypto/cipher"
 	"crypto/rand"
 	"encoding/binary"
+	"errors"
 	mrand "math/rand/v2"
 	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/ppnet/ppnet/internal/netconfig"
 	"github.com/ppnet/ppnet/internal/seal"
@@ -216,5 +223,80 @@ func TestBuildRecovers(t *testing.T) {
 				t.Errorf("meter %d recovered %d, want %d", m, v.Int64(), wh[m])
 			}
 		}
+	}
+}
+
+type fixedSource []int64
+
+func (s fixedSource) Read(_ uint64, ids []uint64, dst []int64) error {
+	for i, id := range ids {
+		dst[i] = s[id]
+	}
+	return nil
+}
+
+// TestProduceStoresBeforeSending runs one round without NATS: readings and
+// the encoded bundle are committed together, a reading beyond max_reading
+// is left out of the bundle (and counted), and the readings CSV is written.
+func TestProduceStoresBeforeSending(t *testing.T) {
+	spec := netconfig.Spec{PPNs: 3, Threshold: 2, W: 3, Meters: 3, Producers: 1,
+		Start: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Round: time.Minute,
+		Rules: []netconfig.RuleSpec{{ID: "r", Consumer: "c", Kind: netconfig.KindSum, Window: 1, Fraction: 1}}}
+	c, keys, err := netconfig.Generate(spec, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := c.Resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var csv strings.Builder
+	dir := t.TempDir()
+	p, err := New(Config{ID: "c1", DataDir: dir, Net: n, Key: keys.Producers[0], Readings: &csv,
+		Source: fixedSource{5, int64(n.Config.MaxReading) + 1, -7}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.db, err = openStore(filepath.Join(dir, "p.db")); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.produce(4); err != nil {
+		t.Fatal(err)
+	}
+	if got := testutil.ToFloat64(p.m.rejected); got != 1 {
+		t.Fatalf("rejected readings %v, want 1", got)
+	}
+	var bundles [][]byte
+	err = p.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketOutbox).ForEach(func(_, v []byte) error {
+			bundles = append(bundles, v)
+			return nil
+		})
+	})
+	if err != nil || len(bundles) != 1 {
+		t.Fatalf("outbox holds %d bundles (%v), want 1", len(bundles), err)
+	}
+	bd, err := wire.DecodeBundle(bundles[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(bd.Meters, []uint32{0, 2}) || bd.Round != 4 {
+		t.Fatalf("bundle meters %v round %d; want [0 2] and 4", bd.Meters, bd.Round)
+	}
+	p.db.Close()
+	h, err := OpenHistory(filepath.Join(dir, "p.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	if v, err := h.Reading(2, 4); err != nil || v != -7 {
+		t.Fatalf("history of meter 2 round 4: %d, %v", v, err)
+	}
+	if _, err := h.Reading(2, 5); !errors.Is(err, ErrNoReading) {
+		t.Fatalf("reading never taken: %v", err)
+	}
+	want := "m00001,4,5\nm00002,4,10000001\nm00003,4,-7\n"
+	if csv.String() != want {
+		t.Fatalf("readings CSV %q, want %q", csv.String(), want)
 	}
 }
