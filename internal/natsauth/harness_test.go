@@ -20,7 +20,9 @@ import (
 // testNetwork: PPNs ppn1–ppn3 (t = w = 2), producers c1 and c2 with two
 // meters each, consumer dso (rule r-dso on ppn1, ppn2) and consumer planner
 // (rule r-planner on ppn2, ppn3). So ppn1 serves only dso, ppn3 only planner.
-func testNetwork(t *testing.T) *netconfig.Network {
+func testNetwork(t *testing.T) *netconfig.Network { return testNetworkF(t) }
+
+func testNetworkF(t testing.TB) *netconfig.Network {
 	t.Helper()
 	cfg, _, err := netconfig.Generate(netconfig.Spec{PPNs: 3, Threshold: 2, W: 2, Meters: 4, Producers: 2,
 		Start: time.Now(), Round: time.Second, Rounds: 4, Rules: []netconfig.RuleSpec{
