@@ -3,6 +3,7 @@ package natsauth
 import (
 	"crypto/tls"
 	"fmt"
+	"log/slog"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
@@ -34,4 +35,18 @@ func (k *Keys) Client(i Identity, tlsConf *tls.Config) ([]nats.Option, error) {
 		return nil, fmt.Errorf("%w: no key for %s", ErrUnknownIdentity, i)
 	}
 	return ClientOptions(i, kp, tlsConf)
+}
+
+// LogErrors returns the option that logs the connection's asynchronous
+// errors — among them the server's permission violations, which tell an
+// operator that a role tried something its permissions do not allow —
+// instead of printing them to stderr.
+func LogErrors(log *slog.Logger, i Identity) nats.Option {
+	return nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
+		if sub != nil {
+			log.Warn("nats error", "identity", i.String(), "subject", sub.Subject, "err", err)
+			return
+		}
+		log.Warn("nats error", "identity", i.String(), "err", err)
+	})
 }
