@@ -201,12 +201,12 @@ func (c *Consumer) Start(ctx context.Context) error {
 		it.Stop()
 		return c.fail(err)
 	}
+	c.log.Info("consumer started", "rules", len(c.rules), "resume_seq", c.seq+1, "http", c.http.Addr())
 	rctx, rcancel := context.WithCancel(context.Background())
 	c.cancel = rcancel
 	c.wg.Add(1)
 	go func() { defer c.wg.Done(); c.consume(rctx, it) }()
 	close(c.ready)
-	c.log.Info("consumer started", "rules", len(c.rules), "resume_seq", c.seq+1, "http", c.http.Addr())
 	return nil
 }
 

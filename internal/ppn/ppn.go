@@ -244,6 +244,8 @@ func (p *PPN) Start(ctx context.Context) error {
 		it.Stop()
 		return p.fail(err)
 	}
+	// Logged before the goroutines start: p.st belongs to consume from then on.
+	p.log.Info("ppn started", "rules", len(p.rules), "resume_seq", p.st.seq+1, "sealed_through", int64(p.st.sealed)-1, "http", p.http.Addr())
 	rctx, rcancel := context.WithCancel(context.Background())
 	p.cancel = rcancel
 	daemon.OnReconnect(rctx, p.nats.Conn, p.holdAfterReconnect)
@@ -257,7 +259,6 @@ func (p *PPN) Start(ctx context.Context) error {
 		}
 	}()
 	close(p.ready)
-	p.log.Info("ppn started", "rules", len(p.rules), "resume_seq", p.st.seq+1, "sealed_through", int64(p.st.sealed)-1, "http", p.http.Addr())
 	return nil
 }
 
