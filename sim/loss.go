@@ -219,3 +219,38 @@ func sumExp(xs []float64) float64 {
 	}
 	return math.Exp(top + math.Log(s))
 }
+
+// PaperCollapse returns the window size k·M (rounds × producers) at which
+// the paper's success probability P_T|M falls to target, for w PPNs,
+// threshold t and share loss probability pe: P_T|M depends on k·M only
+// through a = (1−p_e)^(k·M), so this says at what scale the protocol
+// collapses. It returns +Inf when pe = 0 (the protocol never collapses).
+func PaperCollapse(w, t int, pe, target float64) (float64, error) {
+	if err := checkWT(w, t, 1, 1); err != nil {
+		return 0, err
+	}
+	if err := checkProb("p_e", pe); err != nil {
+		return 0, err
+	}
+	if !(target > 0 && target < 1) {
+		return 0, fmt.Errorf("sim: target %v must be strictly between 0 and 1", target)
+	}
+	if pe == 0 {
+		return math.Inf(1), nil
+	}
+	// Bisect on u = −log a > 0 in log space: success falls as u grows.
+	success := func(u float64) float64 {
+		s, _ := binomialTail(w, t, -u, log1mexp(-u))
+		return s
+	}
+	lo, hi := 1e-300, 1e3
+	for range 200 {
+		mid := math.Sqrt(lo * hi)
+		if success(mid) > target {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	return math.Sqrt(lo*hi) / -math.Log1p(-pe), nil
+}

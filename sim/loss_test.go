@@ -245,3 +245,37 @@ func TestModelValidation(t *testing.T) {
 		t.Errorf("a Monte Carlo of 10^11 lost bundles: error %v", err)
 	}
 }
+
+func TestPaperCollapse(t *testing.T) {
+	// w = t = 4: P = a^4, so P = 1/2 at −log a = ln 2 / 4.
+	for _, pe := range []float64{1e-9, 1e-4, 0.1} {
+		km, err := PaperCollapse(4, 4, pe, 0.5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := math.Ln2 / 4 / -math.Log1p(-pe)
+		if math.Abs(km-want) > 1e-9*want {
+			t.Errorf("pe %g: k·M = %v, want %v", pe, km, want)
+		}
+	}
+	// Plugging the answer back gives the target (k = 1, M = k·M rounded).
+	for _, tc := range []struct {
+		w, t   int
+		target float64
+	}{{5, 3, 0.99}, {4, 3, 0.999}, {7, 2, 0.5}} {
+		km, err := PaperCollapse(tc.w, tc.t, 1e-7, tc.target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := PaperModel{W: tc.w, T: tc.t, K: 1, M: int64(math.Round(km)), Pe: 1e-7}.Success()
+		if math.Abs(got-tc.target) > 1e-4 {
+			t.Errorf("w %d t %d: P at k·M = %.0f is %v, want %v", tc.w, tc.t, km, got, tc.target)
+		}
+	}
+	if km, _ := PaperCollapse(4, 4, 0, 0.5); !math.IsInf(km, 1) {
+		t.Errorf("pe 0: %v", km)
+	}
+	if _, err := PaperCollapse(4, 4, 1e-3, 1); err == nil {
+		t.Error("target 1 accepted")
+	}
+}

@@ -6,8 +6,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/ppnet/ppnet/sim"
 )
@@ -179,6 +181,11 @@ func runLoss(ctx context.Context, args []string, env *Env) error {
 	if err := c.writeCSV(rows, env); err != nil {
 		return err
 	}
+	if !c.quiet {
+		if err := c.summary(env.Stderr); err != nil {
+			return err
+		}
+	}
 	if c.plot != "" {
 		return plotLoss(c, rows, env)
 	}
@@ -219,4 +226,31 @@ func (c *lossConfig) writeCSV(rows []lossRow, env *Env) (err error) {
 		return fmt.Errorf("writing CSV: %w", err)
 	}
 	return nil
+}
+
+// summary tells, for each (w, t, p_e), at what k·M the paper's protocol
+// collapses, next to this design's recovery probability.
+func (c *lossConfig) summary(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "w\tt\tp_e\tpaper: k·M where P_T|M = 99.9%%\t99%%\t50%%\tthis design: 1 − P, any k·M (p_f = %g)\t\n", c.pf)
+	for _, wv := range c.ws {
+		for _, tv := range c.ts {
+			if tv > wv {
+				continue
+			}
+			d := sim.DesignModel{W: int(wv), T: int(tv), K: 1, M: 1, Pf: c.pf}
+			for _, pe := range c.pes {
+				fmt.Fprintf(tw, "%d\t%d\t%g\t", wv, tv, pe)
+				for _, target := range []float64{0.999, 0.99, 0.5} {
+					km, err := sim.PaperCollapse(int(wv), int(tv), pe, target)
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(tw, "%.3g\t", km)
+				}
+				fmt.Fprintf(tw, "%.3g\t\n", d.Failure())
+			}
+		}
+	}
+	return tw.Flush()
 }
