@@ -75,11 +75,11 @@ func (a *InProcess) Add(r uint64, producer uint64, v []sharing.Element) error {
 		return fmt.Errorf("%w %d: producer %d contributed twice", ErrRound, r, producer)
 	}
 	w := len(a.xs)
-	a.buf = append(a.buf[:0], make([]sharing.Element, len(v)*w)...)
+	a.buf = resize(a.buf, len(v)*w)
 	if err := a.splitter.SplitBatch(v, a.buf); err != nil {
 		return fmt.Errorf("fedavg: splitting producer %d's update: %w", producer, err)
 	}
-	a.col = append(a.col[:0], make([]sharing.Element, len(v))...)
+	a.col = resize(a.col, len(v))
 	for j := range w {
 		for i := range v {
 			a.col[i] = a.buf[i*w+j]
@@ -106,6 +106,14 @@ func (a *InProcess) Sum(r uint64) ([]sharing.Element, int, error) {
 	}
 	a.Faulty = res.Faulty
 	return res.Secret, len(acc.seen), nil
+}
+
+// resize returns s with length n, reusing its storage when it can.
+func resize(s []sharing.Element, n int) []sharing.Element {
+	if cap(s) < n {
+		return make([]sharing.Element, n)
+	}
+	return s[:n]
 }
 
 // tamper adds delta to PPN j's accumulated component i of round r: a lying
