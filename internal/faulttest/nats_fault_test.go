@@ -76,8 +76,9 @@ func everyoneReconnected(t *testing.T, n *Net) {
 // store directory. Producers buffer and retry, PPNs resume their ordered
 // consumers. With the grace longer than the outage every result must be
 // exact and complete and no bundle late; with a grace shorter than the
-// outage, bundles of the rounds sealed meanwhile may come late: every
-// result must still be exact, any loss reported in its coverage.
+// outage, bundles of the rounds sealed meanwhile may come late (PPNs hold
+// their seals while disconnected and briefly after, so usually none do):
+// every result must still be exact, any loss reported in its coverage.
 func TestNATSServerRestart(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
