@@ -312,6 +312,15 @@ func TestCheckAgainstBruteForce(t *testing.T) {
 					t.Errorf("instance %d: combination not verified", i)
 				}
 			}
+			// The pair-only search (with its partner pruning) must be sound
+			// and can only miss leaks that need unions of three or more.
+			rep2, err := Check(p, &Options{MaxUnion: 2, MaxLeaks: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rep2.Leaks) > 0 && ref == 0 {
+				t.Fatalf("instance %d: pair-only search reports an unconfirmed leak %+v", i, rep2.Leaks[0])
+			}
 			if got == (ref > 0) {
 				agreed++
 			} else {
@@ -320,4 +329,53 @@ func TestCheckAgainstBruteForce(t *testing.T) {
 		}
 		t.Logf("bands=%v: %d/%d instances refused by the check, %d/%d decisions agree with the reference", withBands, refused, total, agreed, total)
 	}
+}
+
+// TestPairPruning checks the lemma behind buildPartners on random band-free
+// instances: whenever two atoms' fingerprints cancel over a run [lo, hi),
+// both atoms are marked pairable for that run.
+func TestPairPruning(t *testing.T) {
+	seed := *bruteSeed
+	if seed == 0 {
+		seed = 20261122
+	}
+	t.Logf("seed %d (rerun with -policy.seed=%d)", seed, seed)
+	rng := rand.New(rand.NewPCG(seed, 2))
+	pairs := 0
+	for i := 0; i < 300; i++ {
+		p := randomPolicy(rng, false)
+		for _, members := range coalitions(p) {
+			var rules []int
+			for ri, r := range p.Rules {
+				if slices.Contains(members, r.Consumer) {
+					rules = append(rules, ri)
+				}
+			}
+			if len(rules) == 0 {
+				continue
+			}
+			var seedBytes [32]byte
+			sr := &search{p: p, members: members, opts: (*Options)(nil).withDefaults(), rng: rand.NewChaCha8(seedBytes), rep: &Report{}}
+			if _, ok := sr.prepare(rules); !ok {
+				continue
+			}
+			A, B := len(sr.s.prods), len(sr.s.times)
+			for lo := 0; lo < B; lo++ {
+				for hi := lo + 1; hi <= B; hi++ {
+					for a := 0; a < A; a++ {
+						for b := a + 1; b < A; b++ {
+							if !sr.diff(a, lo, hi).add(sr.diff(b, lo, hi)).zero() {
+								continue
+							}
+							pairs++
+							if !sr.pairable(a, lo, hi) || !sr.pairable(b, lo, hi) {
+								t.Fatalf("instance %d: atoms %d, %d cancel over [%d, %d) but are not both pairable", i, a, b, lo, hi)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	t.Logf("%d cancelling pairs checked", pairs)
 }

@@ -160,6 +160,7 @@ func BenchmarkCheck(b *testing.B) {
 			b.ReportMetric(float64(rep.Stats.Candidates), "candidates")
 			b.ReportMetric(float64(rep.Stats.Coalitions), "coalitions")
 			b.ReportMetric(float64(rep.Stats.MaxProducerAtoms), "atoms")
+			b.ReportMetric(float64(rep.Stats.UnionDepth), "union-depth")
 		})
 	}
 }

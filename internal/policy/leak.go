@@ -66,19 +66,33 @@ type search struct {
 	cand   []int
 	head   map[fpv]int32
 	next   []int32
+	// partners[β·words + a/64] bit a%64: atom a has a pair partner at
+	// prefix boundary β (no-band coalitions only; nil otherwise).
+	partners []uint64
 	groups []*ppGroup
 }
 
 func (sr *search) randElt() elt { return sharing.NewElement(sr.rng.Uint64()) }
 
 func (sr *search) run(rules []int) {
+	bands, ok := sr.prepare(rules)
+	if !ok || sr.scan() || !bands {
+		return
+	}
+	sr.bandSearch()
+}
+
+// prepare builds the coalition's atoms, span, fingerprints, per-producer
+// groups and (without bands) pair partners; it reports whether a rule has
+// a band, and false if nothing is released.
+func (sr *search) prepare(rules []int) (bands, ok bool) {
 	sr.s = build(sr.p, rules)
 	A, B := len(sr.s.prods), len(sr.s.times)
 	st := &sr.rep.Stats
 	st.MaxProducerAtoms = max(st.MaxProducerAtoms, A)
 	st.MaxTimeAtoms = max(st.MaxTimeAtoms, B)
 	if A == 0 || B == 0 {
-		return
+		return false, false
 	}
 	sr.rels = sr.s.releases(sr.p)
 	sr.ech = newEchelon(A*B, true)
@@ -106,15 +120,53 @@ func (sr *search) run(rules []int) {
 		}
 	}
 	sr.buildGroups()
-	if sr.scan() {
-		return
-	}
 	for _, ri := range rules {
-		if len(sr.p.Rules[ri].Band) > 0 {
-			sr.bandSearch()
-			return
+		bands = bands || len(sr.p.Rules[ri].Band) > 0
+	}
+	if !bands {
+		sr.buildPartners()
+	}
+	return bands, true
+}
+
+// buildPartners records, for every prefix boundary β of the time atoms,
+// which producer atoms a have a partner b ≠ a with P_a(β) + P_b(β) = 0.
+// Without bands, a pair {a, b} is derivable over the run [lo, hi) iff
+// a + b ∈ Y_lo ∩ Y_hi (see doc.go, boundary coordinates), that is iff the
+// prefix fingerprints cancel at lo and at hi; so an atom without a partner
+// at lo or at hi cannot be in a pair for that run.
+func (sr *search) buildPartners() {
+	A, B := len(sr.s.prods), len(sr.s.times)
+	words := (A + 63) / 64
+	sr.partners = make([]uint64, (B+1)*words)
+	count := map[fpv]int{}
+	for beta := 0; beta <= B; beta++ {
+		clear(count)
+		for a := 0; a < A; a++ {
+			count[sr.prefix[a*(B+1)+beta]]++
+		}
+		for a := 0; a < A; a++ {
+			p := sr.prefix[a*(B+1)+beta]
+			n := count[p.neg()]
+			if p.neg() == p {
+				n-- // p = 0: a itself does not count
+			}
+			if n > 0 {
+				sr.partners[beta*words+a/64] |= 1 << (a % 64)
+			}
 		}
 	}
+}
+
+// pairable reports whether atom a may be in a pair over the run [lo, hi):
+// always with bands; without them, only if it has partners at both ends.
+func (sr *search) pairable(a, lo, hi int) bool {
+	if sr.partners == nil {
+		return true
+	}
+	words := (len(sr.s.prods) + 63) / 64
+	bit := uint64(1) << (a % 64)
+	return sr.partners[lo*words+a/64]&bit != 0 && sr.partners[hi*words+a/64]&bit != 0
 }
 
 // buildGroups computes, per set of per-producer rules, the span of their
@@ -268,10 +320,10 @@ func (sr *search) tryRun(lo, hi, limit int) bool {
 
 // maxTripleAtoms is the largest number of candidate atoms for which unions
 // of three or more atoms are searched; beyond it only pairs are.
-const maxTripleAtoms = 256
+const maxTripleAtoms = 64
 
 // unions searches unions of 2..MaxUnion producer atoms (2 only, when more
-// than maxTripleAtoms atoms qualify), none derivable on its own, of total
+// than maxTripleAtoms atoms qualify for the run), none derivable on its own, of total
 // size ≤ limit, whose fingerprints sum to zero; the last atom is found by
 // hashing.
 func (sr *search) unions(d []fpv, lo, hi, limit int) bool {
@@ -285,6 +337,25 @@ func (sr *search) unions(d []fpv, lo, hi, limit int) bool {
 			cand = append(cand, a)
 		}
 	}
+	depth := sr.opts.MaxUnion
+	if depth > 2 && len(cand) > maxTripleAtoms {
+		// Unions of k atoms cost O(len(cand)^(k−1)) per run; keep the
+		// search near-linear on fragmented producer partitions, and say so.
+		depth = 2
+	}
+	if st := &sr.rep.Stats; depth < st.UnionDepth {
+		st.UnionDepth = depth
+	}
+	if depth == 2 {
+		// Pairs only: drop atoms that cannot cancel at both ends.
+		kept := cand[:0]
+		for _, a := range cand {
+			if sr.pairable(a, lo, hi) {
+				kept = append(kept, a)
+			}
+		}
+		cand = kept
+	}
 	sr.cand = cand
 	if len(cand) < 2 {
 		return false
@@ -295,15 +366,6 @@ func (sr *search) unions(d []fpv, lo, hi, limit int) bool {
 	for pos, a := range cand {
 		sr.next[pos] = sr.head[d[a]]
 		sr.head[d[a]] = int32(pos + 1)
-	}
-	depth := sr.opts.MaxUnion
-	if depth > 2 && len(cand) > maxTripleAtoms {
-		// Unions of k atoms cost O(len(cand)^(k−1)) per run; keep the
-		// search near-linear on fragmented producer partitions, and say so.
-		depth = 2
-	}
-	if st := &sr.rep.Stats; depth < st.UnionDepth {
-		st.UnionDepth = depth
 	}
 	chosen := make([]int, 0, depth)
 	var dfs func(next int, sum fpv, size int) bool
