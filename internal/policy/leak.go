@@ -69,7 +69,7 @@ type search struct {
 	// partners[β·words + a/64] bit a%64: atom a has a pair partner at
 	// prefix boundary β (no-band coalitions only; nil otherwise).
 	partners []uint64
-	groups []*ppGroup
+	groups   []*ppGroup
 }
 
 func (sr *search) randElt() elt { return sharing.NewElement(sr.rng.Uint64()) }
