@@ -11,6 +11,8 @@
 //     secret-shared vectors (in process here, through the PPN network later),
 //     and the FedAvg rounds;
 //   - mask: the masking step a history store calls on a closed period;
+//   - scrub: compaction of a bbolt history store after masking, so the
+//     originals do not survive in its free pages;
 //   - attack: occupancy, re-identification and billing-linkage attacks and the
 //     utility measures that evaluate masking against ground truth;
 //   - cli: the fddm command (cmd/fddm) that runs the evaluation.
