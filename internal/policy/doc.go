@@ -72,7 +72,10 @@
 //   - one producer of each per-producer atom (exact, via W_a);
 //   - every rule's producer set (big groups, for too-fine time);
 //   - unions of 2..MaxUnion atoms, none derivable alone, of total size
-//     below the cohort bound (search; default MaxUnion 3).
+//     below the cohort bound (search; default MaxUnion 3; pairs only
+//     where more than 64 atoms qualify for a run, reported in
+//     Stats.UnionDepth; without bands, pairs are pruned to atoms whose
+//     prefix fingerprints have a cancelling partner at both ends).
 //
 // Each candidate is screened by two random linear fingerprints of its
 // reduction (a false pass has probability q^−2 and is then caught) and
