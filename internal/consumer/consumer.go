@@ -87,11 +87,13 @@ type Consumer struct {
 	pending map[wkey]time.Time // results formed, not final: when they formed
 	outMu   sync.Mutex
 
-	ready  chan struct{}
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	mu     sync.Mutex
-	err    error
+	finals, expected int           // final results stored; windows of a bounded epoch
+	done             chan struct{} // closed when finals reaches expected
+	ready            chan struct{}
+	cancel           context.CancelFunc
+	wg               sync.WaitGroup
+	mu               sync.Mutex
+	err              error
 }
 
 type wkey struct {
@@ -138,7 +140,7 @@ func New(cfg Config) (*Consumer, error) {
 		return nil, fmt.Errorf("consumer: key file does not match consumer %q's public key in the network configuration", cfg.ID)
 	}
 	c := &Consumer{cfg: cfg, net: cfg.Net, me: me, log: cfg.Logger.With("consumer", cfg.ID), now: cfg.Now,
-		reg: cfg.Registry, pending: map[wkey]time.Time{}, ready: make(chan struct{})}
+		reg: cfg.Registry, pending: map[wkey]time.Time{}, ready: make(chan struct{}), done: make(chan struct{})}
 	c.m = newMetrics(c.reg)
 	c.ring = seal.NewKeyring(cfg.Key, cfg.Net.Config.Epoch)
 	for i, k := range cfg.Net.PPNKeys {
@@ -147,6 +149,7 @@ func New(cfg Config) (*Consumer, error) {
 	for i, r := range cfg.Net.Rules {
 		if r.Consumer == me {
 			c.rules = append(c.rules, i)
+			c.expected += int(cfg.Net.Config.Rounds.Count / r.K)
 		}
 	}
 	return c, nil
@@ -237,6 +240,10 @@ func (c *Consumer) healthy() error {
 
 // Ready is closed once Start has succeeded.
 func (c *Consumer) Ready() <-chan struct{} { return c.ready }
+
+// Done is closed once every window of this consumer's rules has a final
+// result (never, for an unbounded epoch).
+func (c *Consumer) Done() <-chan struct{} { return c.done }
 
 // HTTPAddr returns the address serving /results, /metrics and /healthz.
 func (c *Consumer) HTTPAddr() string { return c.http.Addr() }

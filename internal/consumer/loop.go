@@ -300,6 +300,7 @@ func (c *Consumer) storeResult(k wkey, res Result) error {
 		if !wasFinal {
 			c.m.final.Inc()
 			c.emit(b)
+			c.countFinal()
 		}
 	} else if _, ok := c.pending[k]; !ok {
 		c.pending[k] = c.now()
@@ -337,10 +338,20 @@ func (c *Consumer) loadPending() error {
 			if err := json.Unmarshal(v, &r); err != nil {
 				return fmt.Errorf("consumer: corrupt stored result: %v", err)
 			}
+			if r.Final {
+				c.countFinal()
+			}
 			if !r.Final && len(k) == 10 {
 				c.pending[wkey{binary.BigEndian.Uint16(k), binary.BigEndian.Uint64(k[2:])}] = c.now()
 			}
 			return nil
 		})
 	})
+}
+
+func (c *Consumer) countFinal() {
+	c.finals++
+	if c.expected > 0 && c.finals == c.expected {
+		close(c.done)
+	}
 }

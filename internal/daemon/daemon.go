@@ -10,6 +10,7 @@ import (
 	"crypto/ecdh"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -170,12 +171,15 @@ func ConfigFlag(args []string) string {
 
 // Logger returns a text logger on stderr at the named level (debug, info,
 // warn, error).
-func Logger(level string) (*slog.Logger, error) {
+func Logger(level string) (*slog.Logger, error) { return LoggerTo(os.Stderr, level) }
+
+// LoggerTo returns a text logger writing to w at the named level.
+func LoggerTo(w io.Writer, level string) (*slog.Logger, error) {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {
 		return nil, fmt.Errorf("daemon: log level %q; use debug, info, warn or error", level)
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l})), nil
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
 }
 
 // OnReconnect calls f after every reconnect of nc until ctx ends.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 )
 
 // Main is the devnet command: it parses args (without the program name),
@@ -26,7 +27,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.NATSURL, "nats", "", "external NATS URL instead of the embedded server")
 	fs.StringVar(&o.Out, "out", "", "directory for readings.csv, rules.json, results.jsonl")
 	verbose := fs.Bool("v", false, "log daemon events to stderr")
-	write := fs.String("write-network", "", "only write network.yaml and keys/ for separate daemons to DIR, rounds starting in one minute, and exit")
+	write := fs.String("write-network", "", "only write network.yaml and keys/ for separate daemons to DIR, and exit")
+	startIn := fs.Duration("start-in", time.Minute, "with --write-network: time until round 0 starts")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -43,7 +45,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		o.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	if *write != "" {
-		if err := WriteGenerated(*write, o); err != nil {
+		if err := WriteGenerated(*write, o, *startIn); err != nil {
 			fmt.Fprintln(stderr, err)
 			return 1
 		}

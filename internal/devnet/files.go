@@ -57,10 +57,10 @@ func WriteNetwork(dir string, c *netconfig.Config, k *netconfig.Keys) error {
 }
 
 // WriteGenerated generates the devnet's network for o, with round 0
-// starting one minute from now, and writes it with WriteNetwork.
-func WriteGenerated(dir string, o Options) error {
+// starting after startIn, and writes it with WriteNetwork.
+func WriteGenerated(dir string, o Options, startIn time.Duration) error {
 	o.defaults()
-	c, k, err := netconfig.Generate(o.spec(time.Now().Add(time.Minute)), rand.Reader)
+	c, k, err := netconfig.Generate(o.spec(time.Now().Add(startIn)), rand.Reader)
 	if err != nil {
 		return err
 	}

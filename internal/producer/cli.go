@@ -1,0 +1,75 @@
+package producer
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/ppnet/ppnet/internal/daemon"
+)
+
+// Main is the producer command: it loads --config (a YAML Config), applies
+// the flags over it, runs until ctx ends (or, with --exit-when-done, until
+// every round of the epoch is acknowledged) and returns the exit code.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	cfg := Config{From: -1, NATSPort: -1}
+	if p := daemon.ConfigFlag(args); p != "" {
+		if err := daemon.LoadYAML(p, &cfg); err != nil {
+			fmt.Fprintln(stderr, err)
+			return 2
+		}
+	}
+	fs := flag.NewFlagSet("producer", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.String("config", "", "YAML file with these settings (flags override it)")
+	fs.StringVar(&cfg.Network, "network", cfg.Network, "network configuration file")
+	fs.StringVar(&cfg.ID, "id", cfg.ID, "producer id in the network configuration")
+	fs.StringVar(&cfg.KeyFile, "key", cfg.KeyFile, "private key file (base64 X25519)")
+	fs.StringVar(&cfg.NATS, "nats", cfg.NATS, "NATS URL (empty: run an embedded server)")
+	fs.IntVar(&cfg.NATSPort, "nats-port", cfg.NATSPort, "embedded NATS port (-1: any)")
+	fs.StringVar(&cfg.DataDir, "data", cfg.DataDir, "data directory (history, embedded NATS store)")
+	fs.StringVar(&cfg.HTTP, "http", cfg.HTTP, "metrics/healthz address (default 127.0.0.1:0)")
+	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "household model seed")
+	fs.Int64Var(&cfg.From, "from", cfg.From, "first round to produce (-1: the current round)")
+	level := fs.String("log", "info", "log level: debug, info, warn, error")
+	untilDone := fs.Bool("exit-when-done", false, "exit once every round of the epoch is acknowledged (bounded epochs)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "producer: unexpected argument %q; all settings are flags (see -h)\n", fs.Arg(0))
+		return 2
+	}
+	var err error
+	if cfg.Logger, err = daemon.LoggerTo(stderr, *level); err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	d, err := New(cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	if err := d.Start(ctx); err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	var done <-chan struct{}
+	if *untilDone {
+		done = d.Done()
+	}
+	select {
+	case <-ctx.Done():
+	case <-done:
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := errors.Join(d.Shutdown(sctx), d.healthy()); err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	return 0
+}
