@@ -2,6 +2,7 @@ package netbench
 
 import (
 	"context"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -55,6 +56,24 @@ func TestCount(t *testing.T) {
 	for v, want := range map[float64]string{0: "0", 999: "999", 1000: "1,000", 1234567: "1,234,567"} {
 		if got := count(v); got != want {
 			t.Errorf("count(%v) = %q, want %q", v, got, want)
+		}
+	}
+}
+
+func TestOptionsRejected(t *testing.T) {
+	for _, tc := range []struct {
+		o    Options
+		flag string
+	}{
+		{Options{E2ERounds: -1}, "--e2e-rounds"},
+		{Options{RawMessages: -5}, "--raw-messages"},
+		{Options{UnbatchedRounds: 1}, "--unbatched-rounds"},
+		{Options{E2ET: 6}, "--e2e-t"},
+		{Options{E2EMeters: 10, E2EProducers: 20}, "--e2e-producers"},
+	} {
+		_, err := Run(context.Background(), tc.o, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tc.flag) {
+			t.Errorf("%+v: error %v, want one naming %s", tc.o, err, tc.flag)
 		}
 	}
 }

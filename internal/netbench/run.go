@@ -53,6 +53,32 @@ func (o *Options) defaults() {
 	}
 }
 
+// check rejects sizes no measurement can run with, naming the flag.
+func (o *Options) check() error {
+	for _, f := range []struct {
+		name string
+		v    int
+		min  int
+	}{
+		{"raw-messages", o.RawMessages, 1}, {"unbatched-meters", o.UnbatchedMeters, 1}, {"unbatched-rounds", o.UnbatchedRounds, 2},
+		{"batched-meters", o.BatchedMeters, 1}, {"batched-chunk", o.BatchedChunk, 1}, {"batched-rounds", o.BatchedRounds, 1},
+		{"e2e-meters", o.E2EMeters, 2}, {"e2e-producers", o.E2EProducers, 1}, {"e2e-t", o.E2ET, 1}, {"e2e-rounds", o.E2ERounds, 1},
+	} {
+		if f.v < f.min {
+			return fmt.Errorf("netbench: --%s %d; use at least %d", f.name, f.v, f.min)
+		}
+	}
+	switch {
+	case o.E2ET > 5:
+		return fmt.Errorf("netbench: --e2e-t %d; the network has 5 PPNs, use t ≤ 5", o.E2ET)
+	case o.E2EProducers > o.E2EMeters:
+		return fmt.Errorf("netbench: --e2e-producers %d exceeds --e2e-meters %d; a producer needs at least one meter", o.E2EProducers, o.E2EMeters)
+	case o.BatchedChunk > 65535*64 || o.BatchedMeters/o.BatchedChunk > 65535:
+		return fmt.Errorf("netbench: --batched-meters %d in chunks of %d makes more than 65536 bundles per round; raise --batched-chunk", o.BatchedMeters, o.BatchedChunk)
+	}
+	return nil
+}
+
 // Report is every figure of one run.
 type Report struct {
 	Opts      Options
@@ -67,6 +93,9 @@ type Report struct {
 // a result was wrong; a missed target is reported in the table.
 func Run(ctx context.Context, o Options, w io.Writer) (*Report, error) {
 	o.defaults()
+	if err := o.check(); err != nil {
+		return nil, err
+	}
 	if o.Dir == "" {
 		dir, err := os.MkdirTemp("", "ppnet-netbench-")
 		if err != nil {
