@@ -42,8 +42,10 @@ type dataOptions struct {
 
 func (o dataOptions) validate() error {
 	switch {
-	case o.households < 4 || o.households > 100_000:
-		return usageError{fmt.Sprintf("-households %d: use 4 to 100000", o.households)}
+	case o.households < 4 || o.households > 5000:
+		// The evaluation holds every reading and feature row in memory:
+		// about 0.6 MB per household at 28 days.
+		return usageError{fmt.Sprintf("-households %d: use 4 to 5000 (the evaluation keeps every household in memory)", o.households)}
 	case o.days < 7 || o.days > 366:
 		return usageError{fmt.Sprintf("-days %d: use 7 to 366 (the period must hold a whole week)", o.days)}
 	case o.firstDay < 0 || o.firstDay > 3650:
