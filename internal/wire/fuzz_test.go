@@ -3,6 +3,8 @@ package wire
 import (
 	"bytes"
 	"testing"
+
+	"github.com/ppnet/ppnet/sharing"
 )
 
 // Each fuzz target checks that decoding never panics and that whatever
@@ -64,6 +66,21 @@ func FuzzPeekType(f *testing.F) {
 		typ, err := PeekType(msg)
 		if err == nil && (len(msg) < 3 || typ != msg[2]) {
 			t.Fatalf("PeekType(%x) = %d", msg, typ)
+		}
+	})
+}
+
+func FuzzDecodeElements(f *testing.F) {
+	f.Add(AppendElements(nil, nil))
+	f.Add([]byte{0, 0, 0, 0, 0, 0, 0, 42, 0x1f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe})
+	f.Add([]byte{0x1f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}) // q itself: refused
+	f.Fuzz(func(t *testing.T, p []byte) {
+		es := make([]sharing.Element, len(p)/8)
+		if err := DecodeElements(es, p); err != nil {
+			return
+		}
+		if re := AppendElements(nil, es); !bytes.Equal(re, p) {
+			t.Fatalf("re-encoding differs:\n%x\n%x", re, p)
 		}
 	})
 }
