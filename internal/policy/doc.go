@@ -73,7 +73,7 @@
 //   - every rule's producer set (big groups, for too-fine time);
 //   - unions of 2..MaxUnion atoms, none derivable alone, of total size
 //     below the cohort bound (search; default MaxUnion 3; pairs only
-//     where more than 64 atoms qualify for a run, reported in
+//     where more than 128 atoms qualify for a run, reported in
 //     Stats.UnionDepth; without bands, pairs are pruned to atoms whose
 //     prefix fingerprints have a cancelling partner at both ends).
 //

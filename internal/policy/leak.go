@@ -320,7 +320,7 @@ func (sr *search) tryRun(lo, hi, limit int) bool {
 
 // maxTripleAtoms is the largest number of candidate atoms for which unions
 // of three or more atoms are searched; beyond it only pairs are.
-const maxTripleAtoms = 64
+const maxTripleAtoms = 128
 
 // unions searches unions of 2..MaxUnion producer atoms (2 only, when more
 // than maxTripleAtoms atoms qualify for the run), none derivable on its own, of total

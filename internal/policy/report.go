@@ -81,7 +81,7 @@ type Stats struct {
 	// Candidates is the number of (S, T) targets tested.
 	Candidates int64 `json:"candidates"`
 	// UnionDepth is the largest union of producer atoms searched
-	// everywhere: Options.MaxUnion, or 2 where more than 64 atoms qualified
+	// everywhere: Options.MaxUnion, or 2 where more than 128 atoms qualified
 	// for a run and the search was cut to pairs.
 	UnionDepth int `json:"union_depth"`
 	// Exact is true when, in every coalition, the rank of the releases
