@@ -47,14 +47,15 @@ import (
 
 // Config configures a consumer; yaml:"-" fields are for embedding.
 type Config struct {
-	Network  string        `yaml:"network"`   // network configuration file
-	ID       string        `yaml:"id"`        // consumer id in the network configuration
-	KeyFile  string        `yaml:"key_file"`  // file holding the base64 X25519 private key
-	NATS     string        `yaml:"nats"`      // NATS URL; empty runs an embedded server
-	NATSPort int           `yaml:"nats_port"` // embedded server port (−1: any)
-	DataDir  string        `yaml:"data_dir"`  // results store (bbolt) and embedded NATS store
-	HTTP     string        `yaml:"http"`      // results/metrics/healthz address (default 127.0.0.1:0)
-	Settle   time.Duration `yaml:"settle"`    // how long to wait for the last of w shares (default 2s)
+	Network     string        `yaml:"network"`      // network configuration file
+	ID          string        `yaml:"id"`           // consumer id in the network configuration
+	KeyFile     string        `yaml:"key_file"`     // file holding the base64 X25519 private key
+	NATS        string        `yaml:"nats"`         // NATS URL; empty runs an embedded server
+	NATSPort    int           `yaml:"nats_port"`    // embedded server port (−1: any)
+	DataDir     string        `yaml:"data_dir"`     // results store (bbolt) and embedded NATS store
+	SkipStreams bool          `yaml:"skip_streams"` // streams are declared by an admin (roles with NATS permissions cannot); do not declare them
+	HTTP        string        `yaml:"http"`         // results/metrics/healthz address (default 127.0.0.1:0)
+	Settle      time.Duration `yaml:"settle"`       // how long to wait for the last of w shares (default 2s)
 
 	Net      *netconfig.Network   `yaml:"-"`
 	Key      *ecdh.PrivateKey     `yaml:"-"`
@@ -184,7 +185,7 @@ func (c *Consumer) Start(ctx context.Context) error {
 	}
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if err := natsx.EnsureStreams(sctx, c.js, c.net); err != nil {
+	if err := c.ensureStreams(sctx); err != nil {
 		return c.fail(err)
 	}
 	occ := jetstream.OrderedConsumerConfig{FilterSubjects: []string{c.net.AggregateSubject(c.me)}, DeliverPolicy: jetstream.DeliverAllPolicy}
@@ -193,7 +194,7 @@ func (c *Consumer) Start(ctx context.Context) error {
 	}
 	cons, err := c.js.OrderedConsumer(sctx, c.net.Config.Streams.Aggregates, occ)
 	if err != nil {
-		return c.fail(fmt.Errorf("consumer: consumer on %s: %v", c.net.Config.Streams.Aggregates, err))
+		return c.fail(fmt.Errorf("consumer: consumer on %s: %v%s", c.net.Config.Streams.Aggregates, err, streamHint(err)))
 	}
 	it, err := cons.Messages(jetstream.PullHeartbeat(time.Second))
 	if err != nil {
@@ -299,4 +300,20 @@ func Run(ctx context.Context, cfg Config) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return c.Shutdown(sctx)
+}
+
+// ensureStreams declares the streams unless an admin does (SkipStreams).
+func (c *Consumer) ensureStreams(ctx context.Context) error {
+	if c.cfg.SkipStreams {
+		return nil
+	}
+	return natsx.EnsureStreams(ctx, c.js, c.net)
+}
+
+// streamHint explains a missing stream.
+func streamHint(err error) string {
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return "; declare the streams first (an admin, or any daemon started without --skip-streams)"
+	}
+	return ""
 }

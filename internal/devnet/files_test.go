@@ -126,3 +126,35 @@ func checkHTTP(t *testing.T, url, want string) {
 		t.Fatalf("GET %s: %s, body lacks %q:\n%.2000s", url, resp.Status, want, b)
 	}
 }
+
+// TestSkipStreams: with SkipStreams a daemon declares nothing (an admin
+// does, under per-role NATS permissions); without the streams it refuses
+// to start, naming the stream.
+func TestSkipStreams(t *testing.T) {
+	dir := t.TempDir()
+	spec := netconfig.Spec{PPNs: 2, Threshold: 2, W: 2, Meters: 1, Start: time.Now(), Round: time.Second, Rounds: 1,
+		Rules: []netconfig.RuleSpec{{ID: "all", Consumer: "dso", Kind: netconfig.KindSum, Window: 1, Fraction: 1}}}
+	c, keys, err := netconfig.Generate(spec, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := c.Resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := natsx.StartServer(natsx.ServerOptions{Dir: filepath.Join(dir, "nats")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Shutdown()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	p, err := ppn.New(ppn.Config{ID: "ppn1", NATS: srv.ClientURL(), DataDir: filepath.Join(dir, "ppn1"), Net: n, Key: keys.PPNs[0], SkipStreams: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = p.Start(ctx)
+	if err == nil || !strings.Contains(err.Error(), n.Config.Streams.Bundles) {
+		t.Fatalf("start without streams: %v; want an error naming %s", err, n.Config.Streams.Bundles)
+	}
+}

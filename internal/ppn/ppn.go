@@ -65,6 +65,7 @@ type Config struct {
 	NATS        string `yaml:"nats"`         // NATS URL; empty runs an embedded server
 	NATSPort    int    `yaml:"nats_port"`    // embedded server port (−1: any)
 	DataDir     string `yaml:"data_dir"`     // state (bbolt) and embedded NATS store
+	SkipStreams bool   `yaml:"skip_streams"` // streams are declared by an admin (roles with NATS permissions cannot); do not declare them
 	HTTP        string `yaml:"http"`         // metrics/healthz address (default 127.0.0.1:0)
 	CommitEvery int    `yaml:"commit_every"` // messages per state commit under load (default 1024)
 
@@ -229,12 +230,12 @@ func (p *PPN) Start(ctx context.Context) error {
 	}
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if err := natsx.EnsureStreams(sctx, p.js, p.net); err != nil {
+	if err := p.ensureStreams(sctx); err != nil {
 		return p.fail(err)
 	}
 	cons, err := p.js.OrderedConsumer(sctx, p.net.Config.Streams.Bundles, p.consumerConfig())
 	if err != nil {
-		return p.fail(fmt.Errorf("ppn: consumer on %s: %v", p.net.Config.Streams.Bundles, err))
+		return p.fail(fmt.Errorf("ppn: consumer on %s: %v%s", p.net.Config.Streams.Bundles, err, streamHint(err)))
 	}
 	it, err := cons.Messages(jetstream.PullMaxMessages(1024), jetstream.PullHeartbeat(time.Second))
 	if err != nil {
@@ -346,4 +347,20 @@ func Run(ctx context.Context, cfg Config) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return p.Shutdown(sctx)
+}
+
+// ensureStreams declares the streams unless an admin does (SkipStreams).
+func (p *PPN) ensureStreams(ctx context.Context) error {
+	if p.cfg.SkipStreams {
+		return nil
+	}
+	return natsx.EnsureStreams(ctx, p.js, p.net)
+}
+
+// streamHint explains a missing stream.
+func streamHint(err error) string {
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return "; declare the streams first (an admin, or any daemon started without --skip-streams)"
+	}
+	return ""
 }

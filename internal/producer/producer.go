@@ -43,15 +43,16 @@ import (
 // Config configures a producer. The YAML fields can be set from a file;
 // flags override them. The fields tagged yaml:"-" are for embedding.
 type Config struct {
-	Network  string `yaml:"network"`   // network configuration file
-	ID       string `yaml:"id"`        // producer id in the network configuration
-	KeyFile  string `yaml:"key_file"`  // file holding the base64 X25519 private key
-	NATS     string `yaml:"nats"`      // NATS URL; empty runs an embedded server
-	NATSPort int    `yaml:"nats_port"` // embedded server port (−1: any)
-	DataDir  string `yaml:"data_dir"`  // history (bbolt) and embedded NATS store
-	HTTP     string `yaml:"http"`      // metrics/healthz address (default 127.0.0.1:0)
-	Seed     uint64 `yaml:"seed"`      // household model seed for the synthetic source
-	From     int64  `yaml:"from"`      // first round to produce; −1 (default) starts at the current round
+	Network     string `yaml:"network"`      // network configuration file
+	ID          string `yaml:"id"`           // producer id in the network configuration
+	KeyFile     string `yaml:"key_file"`     // file holding the base64 X25519 private key
+	NATS        string `yaml:"nats"`         // NATS URL; empty runs an embedded server
+	NATSPort    int    `yaml:"nats_port"`    // embedded server port (−1: any)
+	DataDir     string `yaml:"data_dir"`     // history (bbolt) and embedded NATS store
+	SkipStreams bool   `yaml:"skip_streams"` // streams are declared by an admin (roles with NATS permissions cannot); do not declare them
+	HTTP        string `yaml:"http"`         // metrics/healthz address (default 127.0.0.1:0)
+	Seed        uint64 `yaml:"seed"`         // household model seed for the synthetic source
+	From        int64  `yaml:"from"`         // first round to produce; −1 (default) starts at the current round
 
 	Net      *netconfig.Network   `yaml:"-"` // resolved network (else loaded from Network)
 	Key      *ecdh.PrivateKey     `yaml:"-"` // private key (else read from KeyFile)
@@ -167,7 +168,7 @@ func (p *Producer) Start(ctx context.Context) error {
 		return p.fail(fmt.Errorf("producer: jetstream: %v", err))
 	}
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	err = natsx.EnsureStreams(sctx, p.js, p.net)
+	err = p.ensureStreams(sctx)
 	cancel()
 	if err != nil {
 		return p.fail(err)
@@ -253,4 +254,12 @@ func Run(ctx context.Context, cfg Config) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return p.Shutdown(sctx)
+}
+
+// ensureStreams declares the streams unless an admin does (SkipStreams).
+func (p *Producer) ensureStreams(ctx context.Context) error {
+	if p.cfg.SkipStreams {
+		return nil
+	}
+	return natsx.EnsureStreams(ctx, p.js, p.net)
 }
