@@ -77,9 +77,9 @@ const jsAPI = "$JS.API"
 //	producer  p.bundle.<id>                                  _INBOX.producer.<id>.>
 //	ppn       p.seal, p.agg.<c> for each consumer c of a     _INBOX.ppn.<id>.>
 //	          rule it serves, J.CONSUMER.CREATE.B.*,
-//	          J.CONSUMER.MSG.NEXT.B.*
+//	          J.CONSUMER.MSG.NEXT.B.*, J.CONSUMER.DELETE.B.*
 //	consumer  J.CONSUMER.CREATE.A.*.p.agg.<id>,              _INBOX.consumer.<id>.>
-//	          J.CONSUMER.MSG.NEXT.A.*
+//	          J.CONSUMER.MSG.NEXT.A.*, J.CONSUMER.DELETE.A.*
 //
 // A JetStream publish is a request: the stream's acknowledgement comes back
 // on the publisher's inbox, so a producer needs nothing of the JetStream
@@ -87,10 +87,12 @@ const jsAPI = "$JS.API"
 // pull) consumer: creating it without a filter has exactly one token after
 // the stream name, which "*" matches. A consumer may create only consumers
 // filtered on its own aggregate subject: the server refuses a create whose
-// filter differs from the subject's tail. Nothing else of J is allowed — no
-// stream create, update, delete, purge or info, no consumer list, info or
-// delete, no direct get — and nothing may subscribe to a stream subject
-// directly, so stream contents are read only through the consumers above.
+// filter differs from the subject's tail. An ordered consumer deletes its
+// previous consumer when it resets (after a reconnect), hence the consumer
+// delete on the one stream each reads. Nothing else of J is allowed — no
+// stream create, update, delete, purge or info, no consumer list or info,
+// no direct get — and nothing may subscribe to a stream subject directly,
+// so stream contents are read only through the consumers above.
 func Permissions(n *netconfig.Network, i Identity) (*server.Permissions, error) {
 	if err := i.check(); err != nil {
 		return nil, err
@@ -120,7 +122,8 @@ func Permissions(n *netconfig.Network, i Identity) (*server.Permissions, error) 
 		}
 		pub = append(pub,
 			jsAPI+".CONSUMER.CREATE."+c.Bundles+".*",
-			jsAPI+".CONSUMER.MSG.NEXT."+c.Bundles+".*")
+			jsAPI+".CONSUMER.MSG.NEXT."+c.Bundles+".*",
+			jsAPI+".CONSUMER.DELETE."+c.Bundles+".*")
 	case RoleConsumer:
 		me, err := n.ConsumerIndex(i.ID)
 		if err != nil {
@@ -129,6 +132,7 @@ func Permissions(n *netconfig.Network, i Identity) (*server.Permissions, error) 
 		pub = []string{
 			jsAPI + ".CONSUMER.CREATE." + c.Aggregates + ".*." + n.AggregateSubject(me),
 			jsAPI + ".CONSUMER.MSG.NEXT." + c.Aggregates + ".*",
+			jsAPI + ".CONSUMER.DELETE." + c.Aggregates + ".*",
 		}
 	}
 	return &server.Permissions{

@@ -140,6 +140,16 @@ func TestPPNPermissions(t *testing.T) {
 			t.Fatalf("ppn1 publishing on %s: %v", subj, err)
 		}
 	}
+	// Allowed: deleting a consumer on the bundle stream, as an ordered
+	// consumer does with its previous one when it resets.
+	oc, err := ppn1.js.OrderedConsumer(ctx10(t), "PPNET_BUNDLES", jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := oc.CachedInfo().Name
+	if err := ppn1.js.DeleteConsumer(ctx10(t), "PPNET_BUNDLES", name); err != nil {
+		t.Fatalf("ppn1 deleting its consumer %s: %v", name, err)
+	}
 
 	tests := []struct {
 		name, verb, subject string
@@ -170,6 +180,9 @@ func TestPPNPermissions(t *testing.T) {
 		}, true},
 		{"delete the aggregate stream", "Publish", "$JS.API.STREAM.DELETE.PPNET_AGGREGATES", func(ctx context.Context) error {
 			return ppn1.js.DeleteStream(ctx, "PPNET_AGGREGATES")
+		}, true},
+		{"delete a consumer on the aggregate stream", "Publish", "$JS.API.CONSUMER.DELETE.PPNET_AGGREGATES.x", func(ctx context.Context) error {
+			return ppn1.js.DeleteConsumer(ctx, "PPNET_AGGREGATES", "x")
 		}, true},
 	}
 	for _, tc := range tests {
@@ -243,6 +256,12 @@ func TestConsumerPermissions(t *testing.T) {
 			return dso.js.DeleteStream(ctx, "PPNET_AGGREGATES")
 		})
 		mustFail(t, "dso deleting the stream", err)
+	})
+	t.Run("delete a consumer on the bundle stream", func(t *testing.T) {
+		err := dso.refused(t, "Publish", "$JS.API.CONSUMER.DELETE.PPNET_BUNDLES.x", func(ctx context.Context) error {
+			return dso.js.DeleteConsumer(ctx, "PPNET_BUNDLES", "x")
+		})
+		mustFail(t, "dso deleting a bundle consumer", err)
 	})
 
 	// The create subject it may use names its own filter; a request body
