@@ -211,6 +211,8 @@ type arrivals struct {
 
 type arrivalWriter struct{ a *arrivals }
 
+// Write records one final result line (a consumer.Result in JSON) and
+// when it came.
 func (w arrivalWriter) Write(b []byte) (int, error) {
 	now := time.Now()
 	var r consumer.Result
