@@ -37,18 +37,18 @@ type Network struct {
 
 // ResolvedRule is a rule with indexes.
 type ResolvedRule struct {
-	Index      int
-	ID         string
-	Consumer   int
-	Kind       string
-	K          uint64   // window in rounds
-	Meters     []uint32 // meter indexes, increasing; position in this list is p
-	PPNs       []int    // PPN indexes, increasing
-	Pos        map[uint32]int
-	Slots      uint32 // len(Meters)·K
-	Values     int    // shares per aggregate: 1 for sum, len(Meters) for per-producer
-	Xs         []sharing.Element
-	ConsumerID string // consumer id
+	Index      int               // position in Config.Rules: the rule index on the wire
+	ID         string            // rule id
+	Consumer   int               // consumer index
+	Kind       string            // KindSum or KindPerProducer
+	K          uint64            // window in rounds
+	Meters     []uint32          // meter indexes, increasing; position in this list is p
+	PPNs       []int             // PPN indexes, increasing
+	Pos        map[uint32]int    // meter index → position p
+	Slots      uint32            // len(Meters)·K
+	Values     int               // shares per aggregate: 1 for sum, len(Meters) for per-producer
+	Xs         []sharing.Element // x-coordinates of PPNs, in order
+	ConsumerID string            // consumer id
 }
 
 // Resolve checks c and builds its Network. Errors name the offending entry
