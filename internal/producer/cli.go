@@ -33,6 +33,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.DataDir, "data", cfg.DataDir, "data directory (history, embedded NATS store)")
 	fs.StringVar(&cfg.HTTP, "http", cfg.HTTP, "metrics/healthz address (default 127.0.0.1:0)")
 	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "household model seed")
+	fs.StringVar(&cfg.ReadingsFile, "readings", cfg.ReadingsFile, "replay this meterdata CSV (meter,start,wh) instead of the synthetic households")
+	fs.DurationVar(&cfg.ReadingsInterval, "readings-interval", cfg.ReadingsInterval, "interval length of --readings (default 15m)")
 	fs.Int64Var(&cfg.From, "from", cfg.From, "first round to produce (-1: the current round)")
 	fs.BoolVar(&cfg.SkipStreams, "skip-streams", cfg.SkipStreams, "do not declare the streams (an admin does; needed under per-role NATS permissions)")
 	level := fs.String("log", "info", "log level: debug, info, warn, error")

@@ -104,6 +104,9 @@ func (p *Producer) produce(round uint64) error {
 	var send []uint32
 	var sendWh []int64
 	for i, m := range all {
+		if wh[i] == NoReading {
+			continue
+		}
 		if wh[i] > lim || wh[i] < -lim {
 			p.m.rejected.Inc()
 			p.log.Warn("reading outside ±max_reading left out", "meter", p.net.Meters[m], "round", round, "wh", wh[i])
@@ -121,6 +124,9 @@ func (p *Producer) produce(round uint64) error {
 	err = p.db.Update(func(tx *bolt.Tx) error {
 		rb := tx.Bucket(bucketReadings)
 		for i, m := range all {
+			if wh[i] == NoReading {
+				continue
+			}
 			if err := rb.Put(readingKey(m, round), binary.BigEndian.AppendUint64(nil, uint64(wh[i]))); err != nil {
 				return err
 			}
@@ -139,6 +145,9 @@ func (p *Producer) produce(round uint64) error {
 	if p.cfg.Readings != nil {
 		buf := make([]byte, 0, 32*len(all))
 		for i, m := range all {
+			if wh[i] == NoReading {
+				continue
+			}
 			buf = append(buf, p.net.Meters[m]...)
 			buf = append(buf, ',')
 			buf = strconv.AppendUint(buf, round, 10)

@@ -52,7 +52,13 @@ type Config struct {
 	SkipStreams bool   `yaml:"skip_streams"` // streams are declared by an admin (roles with NATS permissions cannot); do not declare them
 	HTTP        string `yaml:"http"`         // metrics/healthz address (default 127.0.0.1:0)
 	Seed        uint64 `yaml:"seed"`         // household model seed for the synthetic source
-	From        int64  `yaml:"from"`         // first round to produce; −1 (default) starts at the current round
+	// ReadingsFile replays a meterdata CSV (meter,start,wh) instead of the
+	// synthetic households; the interval starting at ReadingsStart (default:
+	// the file's earliest) + τ·ReadingsInterval (default 15m) is round τ.
+	ReadingsFile     string        `yaml:"readings_file"`
+	ReadingsStart    time.Time     `yaml:"readings_start"`
+	ReadingsInterval time.Duration `yaml:"readings_interval"`
+	From             int64         `yaml:"from"` // first round to produce; −1 (default) starts at the current round
 
 	Net      *netconfig.Network   `yaml:"-"` // resolved network (else loaded from Network)
 	Key      *ecdh.PrivateKey     `yaml:"-"` // private key (else read from KeyFile)
@@ -129,7 +135,13 @@ func New(cfg Config) (*Producer, error) {
 	if !cfg.Key.PublicKey().Equal(cfg.Net.ProducerKeys[idx]) {
 		return nil, fmt.Errorf("producer: key file does not match producer %q's public key in the network configuration", cfg.ID)
 	}
-	if cfg.Source == nil {
+	switch {
+	case cfg.Source != nil:
+	case cfg.ReadingsFile != "":
+		if cfg.Source, err = LoadCSVSource(cfg.ReadingsFile, cfg.Net.Meters, cfg.ReadingsStart, cfg.ReadingsInterval); err != nil {
+			return nil, err
+		}
+	default:
 		if cfg.Source, err = NewHouseholdSource(nil, cfg.Seed); err != nil {
 			return nil, err
 		}

@@ -21,6 +21,7 @@ import (
 	"github.com/ppnet/ppnet/internal/seal"
 	"github.com/ppnet/ppnet/internal/wire"
 	"github.com/ppnet/ppnet/sharing"
+	"github.com/ppnet/ppnet/sim/meterdata"
 )
 
 // testSeed returns the seed of randomized tests: PPNET_TEST_SEED if set,
@@ -283,6 +284,19 @@ func TestProduceStoresBeforeSending(t *testing.T) {
 	if !slices.Equal(bd.Meters, []uint32{0, 2}) || bd.Round != 4 {
 		t.Fatalf("bundle meters %v round %d; want [0 2] and 4", bd.Meters, bd.Round)
 	}
+	// A meter without a reading is left out of the round entirely.
+	p.cfg.Source = fixedSource{6, NoReading, 8}
+	if err := p.produce(5); err != nil {
+		t.Fatal(err)
+	}
+	var round5 wire.Bundle
+	err = p.db.View(func(tx *bolt.Tx) error {
+		round5, err = wire.DecodeBundle(tx.Bucket(bucketOutbox).Get(outKey(5, 0)))
+		return err
+	})
+	if err != nil || !slices.Equal(round5.Meters, []uint32{0, 2}) {
+		t.Fatalf("round 5 bundle meters %v (%v); want [0 2]", round5.Meters, err)
+	}
 	p.db.Close()
 	h, err := OpenHistory(filepath.Join(dir, "p.db"))
 	if err != nil {
@@ -295,8 +309,66 @@ func TestProduceStoresBeforeSending(t *testing.T) {
 	if _, err := h.Reading(2, 5); !errors.Is(err, ErrNoReading) {
 		t.Fatalf("reading never taken: %v", err)
 	}
-	want := "m00001,4,5\nm00002,4,10000001\nm00003,4,-7\n"
+	if _, err := h.Reading(1, 5); !errors.Is(err, ErrNoReading) {
+		t.Fatalf("meter without a reading has history: %v", err)
+	}
+	want := "m00001,4,5\nm00002,4,10000001\nm00003,4,-7\nm00001,5,6\nm00003,5,8\n"
 	if csv.String() != want {
 		t.Fatalf("readings CSV %q, want %q", csv.String(), want)
+	}
+}
+
+// TestCSVSource replays a meterdata CSV: rows map to rounds by their start,
+// a meter without a row for a round is left out of that round, and
+// malformed files are refused with the reason.
+func TestCSVSource(t *testing.T) {
+	dir := t.TempDir()
+	t0 := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
+	path := filepath.Join(dir, "r.csv")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := meterdata.NewWriter(f, false)
+	for _, r := range []meterdata.Record{
+		{Meter: "m00001", Start: t0, Wh: 11}, {Meter: "m00002", Start: t0, Wh: 21},
+		{Meter: "m00001", Start: t0.Add(15 * time.Minute), Wh: 12}, // m00002 has no round 1
+		{Meter: "m00003", Start: t0.Add(30 * time.Minute), Wh: -3},
+		{Meter: "stranger", Start: t0, Wh: 99},
+	} {
+		if err := w.Write(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	s, err := LoadCSVSource(path, []string{"m00001", "m00002", "m00003"}, time.Time{}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make([]int64, 3)
+	want := [][]int64{{11, 21, NoReading}, {12, NoReading, NoReading}, {NoReading, NoReading, -3}}
+	for round, w := range want {
+		if err := s.Read(uint64(round), []uint64{0, 1, 2}, got); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, w) {
+			t.Errorf("round %d: %v, want %v", round, got, w)
+		}
+	}
+	bad := filepath.Join(dir, "bad.csv")
+	for _, tc := range []struct{ body, want string }{
+		{"meter,start,wh\nm00001,2026-01-05T00:00:00Z,1\nm00001,2026-01-05T00:00:00Z,2\n", "two rows"},
+		{"meter,start,wh\nm00001,2026-01-05T00:00:00Z,1\nm00001,2026-01-05T00:07:00Z,2\n", "whole number"},
+		{"meter,when,wh\n", "header"},
+	} {
+		if err := os.WriteFile(bad, []byte(tc.body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := LoadCSVSource(bad, []string{"m00001"}, time.Time{}, 0); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: error %v, want one mentioning %q", tc.body, err, tc.want)
+		}
 	}
 }

@@ -7,7 +7,7 @@ import (
 )
 
 // Source supplies readings: dst[i] is the reading (Wh) of meter ids[i] in
-// round, with round τ read as interval τ of the source.
+// round, with round τ read as interval τ of the source, or NoReading.
 type Source interface {
 	Read(round uint64, ids []uint64, dst []int64) error
 }
