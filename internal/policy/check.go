@@ -81,6 +81,11 @@ func Check(p *Policy, opts *Options) (*Report, error) {
 			break
 		}
 	}
+	if !rep.Stats.Exact {
+		// Fail closed: an uncertified rank could hide a leak.
+		rep.Refusals = append(rep.Refusals, Refusal{Rule: "*", Consumer: "*",
+			Reason: "could not certify that arithmetic mod q misses no leak (a dependency among releases has a coefficient beyond rational reconstruction); refused to be safe — simplify overlapping rules or report the rule set"})
+	}
 	rep.Accepted = len(rep.Refusals) == 0 && len(rep.Leaks) == 0
 	return rep, nil
 }

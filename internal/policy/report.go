@@ -6,7 +6,8 @@ type Report struct {
 	// Accepted is true when no rule is refused and no leak was found.
 	Accepted bool `json:"accepted"`
 	// Refusals lists rules refused on their own: grant, field bound, or an
-	// empty producer set.
+	// empty producer set; and, with Rule "*", a rule set refused because
+	// Stats.Exact could not be established.
 	Refusals []Refusal `json:"refusals,omitempty"`
 	// Leaks lists differencing attacks found, at most Options.MaxLeaks.
 	Leaks []Leak `json:"leaks,omitempty"`
