@@ -306,7 +306,7 @@ func TestProduceStoresBeforeSending(t *testing.T) {
 	if v, err := h.Reading(2, 4); err != nil || v != -7 {
 		t.Fatalf("history of meter 2 round 4: %d, %v", v, err)
 	}
-	if _, err := h.Reading(2, 5); !errors.Is(err, ErrNoReading) {
+	if _, err := h.Reading(2, 6); !errors.Is(err, ErrNoReading) {
 		t.Fatalf("reading never taken: %v", err)
 	}
 	if _, err := h.Reading(1, 5); !errors.Is(err, ErrNoReading) {
