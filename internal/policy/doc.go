@@ -122,7 +122,7 @@
 //     Stats.Exact reports this; it is false only if some dependency has a
 //     coefficient of height above √(q/2) ≈ 2^30, which 0/1 window and
 //     label systems do not produce in practice (the tests and benchmarks
-//     all certify).
+//     all certify); if it happens, Check fails closed and refuses.
 //
 // The remaining randomness is the fingerprint screen (two random linear
 // functionals, seeded by Options.Seed): a derivable candidate always
