@@ -1,0 +1,181 @@
+package registry
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/ppnet/ppnet/internal/policy"
+	"github.com/ppnet/ppnet/internal/seal"
+	"github.com/ppnet/ppnet/sharing"
+)
+
+// Producer is an enrolled meter.
+type Producer struct {
+	ID string `json:"id"`
+	// Labels are matched by rule selectors, e.g. feeder=F12.
+	Labels map[string]string `json:"labels,omitempty"`
+	// Max is the declared largest magnitude of one reading.
+	Max uint64 `json:"max"`
+	// PublicKey is the meter's X25519 public key, base64.
+	PublicKey string `json:"public_key"`
+	// Enrolled is when it was added.
+	Enrolled time.Time `json:"enrolled"`
+}
+
+// PPN is an enrolled privacy preserving node.
+type PPN struct {
+	ID string `json:"id"`
+	// X is the public x-coordinate, 1 ≤ x < q, unique for ever.
+	X uint64 `json:"x"`
+	// Capacity is L, the sums per round the node can add.
+	Capacity int64 `json:"capacity"`
+	// Operator names who runs the node.
+	Operator string `json:"operator"`
+	// PublicKey is the node's X25519 public key, base64.
+	PublicKey string `json:"public_key"`
+	// Enrolled is when it was added.
+	Enrolled time.Time `json:"enrolled"`
+	// Retired, when set, is when it was retired; later epochs do not use it.
+	Retired *time.Time `json:"retired,omitempty"`
+}
+
+// Consumer is an enrolled information consumer.
+type Consumer struct {
+	ID string `json:"id"`
+	// Grant is what the consumer is entitled to.
+	Grant policy.FileGrant `json:"grant"`
+	// PublicKey is the consumer's X25519 public key, base64.
+	PublicKey string `json:"public_key"`
+	// Enrolled is when it was added.
+	Enrolled time.Time `json:"enrolled"`
+}
+
+func checkKey(kind, id, key string) error {
+	if _, err := seal.ParsePublicKey(key); err != nil {
+		return fmt.Errorf("%w: %s %q public key: %v", ErrInvalid, kind, id, err)
+	}
+	return nil
+}
+
+// AddProducer enrols a meter.
+func (r *Registry) AddProducer(p Producer) error {
+	if err := checkID("producer", p.ID); err != nil {
+		return err
+	}
+	for k, v := range p.Labels {
+		if k == "" || strings.ContainsAny(k+v, "=,") || strings.TrimSpace(k) != k || strings.TrimSpace(v) != v {
+			return fmt.Errorf("%w: producer %q label %q=%q; labels are key=value without '=', ',' or surrounding spaces", ErrInvalid, p.ID, k, v)
+		}
+	}
+	if p.Max == 0 || p.Max > sharing.MaxMagnitude {
+		return fmt.Errorf("%w: producer %q max reading %d; declare the largest reading, 1 ≤ max ≤ (q−1)/2 = %d", ErrInvalid, p.ID, p.Max, sharing.MaxMagnitude)
+	}
+	if err := checkKey("producer", p.ID, p.PublicKey); err != nil {
+		return err
+	}
+	p.Enrolled = r.now().UTC()
+	return r.update(func(tx *bolt.Tx) error { return put(tx, bucketProducers, "producer", p.ID, p, true) })
+}
+
+// AddPPN enrols a PPN; its x-coordinate must differ from every PPN ever
+// enrolled, retired ones included.
+func (r *Registry) AddPPN(n PPN) error {
+	if err := checkID("ppn", n.ID); err != nil {
+		return err
+	}
+	if n.X == 0 || n.X >= sharing.Q {
+		return fmt.Errorf("%w: ppn %q x = %d; x-coordinates lie in [1, 2^61−1)", ErrInvalid, n.ID, n.X)
+	}
+	if n.Capacity < 1 {
+		return fmt.Errorf("%w: ppn %q capacity %d; give the sums per round it can add (≥ 1)", ErrInvalid, n.ID, n.Capacity)
+	}
+	if err := checkKey("ppn", n.ID, n.PublicKey); err != nil {
+		return err
+	}
+	n.Enrolled, n.Retired = r.now().UTC(), nil
+	return r.update(func(tx *bolt.Tx) error {
+		all, err := list[PPN](tx, bucketPPNs, "ppn")
+		if err != nil {
+			return err
+		}
+		for _, o := range all {
+			if o.X == n.X {
+				return fmt.Errorf("%w: x = %d belongs to ppn %q (x-coordinates are never reused); pick another x", ErrExists, n.X, o.ID)
+			}
+		}
+		return put(tx, bucketPPNs, "ppn", n.ID, n, true)
+	})
+}
+
+// RetirePPN marks a PPN retired. Epochs already planned keep it; the next
+// epoch planned leaves it out.
+func (r *Registry) RetirePPN(id string) error {
+	return r.update(func(tx *bolt.Tx) error {
+		var n PPN
+		if err := get(tx, bucketPPNs, "ppn", id, &n); err != nil {
+			return err
+		}
+		if n.Retired != nil {
+			return fmt.Errorf("%w: ppn %q was retired at %s already", ErrInvalid, id, n.Retired.Format(time.RFC3339))
+		}
+		t := r.now().UTC()
+		n.Retired = &t
+		return put(tx, bucketPPNs, "ppn", id, n, false)
+	})
+}
+
+// AddConsumer enrols a consumer with its grant.
+func (r *Registry) AddConsumer(c Consumer) error {
+	if err := checkID("consumer", c.ID); err != nil {
+		return err
+	}
+	g := c.Grant
+	if g.MinWindow < 1 || g.MinCohort < 1 {
+		return fmt.Errorf("%w: consumer %q min window %d, min cohort %d; both must be ≥ 1", ErrInvalid, c.ID, g.MinWindow, g.MinCohort)
+	}
+	if len(g.Kinds) == 0 {
+		return fmt.Errorf("%w: consumer %q has no kinds granted; grant %q and/or %q", ErrInvalid, c.ID, policy.Sum, policy.PerProducer)
+	}
+	for _, k := range g.Kinds {
+		if k != policy.Sum.String() && k != policy.PerProducer.String() {
+			return fmt.Errorf("%w: consumer %q kind %q; use %q or %q", ErrInvalid, c.ID, k, policy.Sum, policy.PerProducer)
+		}
+	}
+	if err := checkKey("consumer", c.ID, c.PublicKey); err != nil {
+		return err
+	}
+	c.Grant.Kinds = slices.Compact(slices.Sorted(slices.Values(g.Kinds)))
+	c.Enrolled = r.now().UTC()
+	return r.update(func(tx *bolt.Tx) error { return put(tx, bucketConsumers, "consumer", c.ID, c, true) })
+}
+
+// Producers lists the producers by id.
+func (r *Registry) Producers() (ps []Producer, err error) {
+	err = r.view(func(tx *bolt.Tx) error {
+		ps, err = list[Producer](tx, bucketProducers, "producer")
+		return err
+	})
+	return ps, err
+}
+
+// PPNs lists the PPNs by id, retired ones included.
+func (r *Registry) PPNs() (ns []PPN, err error) {
+	err = r.view(func(tx *bolt.Tx) error {
+		ns, err = list[PPN](tx, bucketPPNs, "ppn")
+		return err
+	})
+	return ns, err
+}
+
+// Consumers lists the consumers by id.
+func (r *Registry) Consumers() (cs []Consumer, err error) {
+	err = r.view(func(tx *bolt.Tx) error {
+		cs, err = list[Consumer](tx, bucketConsumers, "consumer")
+		return err
+	})
+	return cs, err
+}
