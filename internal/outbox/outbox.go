@@ -33,7 +33,10 @@ type Sender struct {
 	Acked, Failed func(n int)
 	// Empty, if set, is called whenever the bucket is found empty.
 	Empty func()
-	// Timeout bounds the wait for one pass's acknowledgements (default 10s).
+	// Timeout bounds the wait for one pass's acknowledgements (default 3s):
+	// past it, unacknowledged entries are re-sent (the stream drops
+	// duplicates by message id), which is what recovers from acks lost in a
+	// cluster leader change.
 	Timeout time.Duration
 }
 
@@ -45,7 +48,7 @@ type entry struct{ key, val []byte }
 // if the database fails.
 func (s *Sender) Run(ctx context.Context, poke <-chan struct{}) error {
 	if s.Timeout == 0 {
-		s.Timeout = 10 * time.Second
+		s.Timeout = 3 * time.Second
 	}
 	backoff := 50 * time.Millisecond
 	for {

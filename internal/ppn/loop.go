@@ -157,7 +157,7 @@ func (p *PPN) sealer(ctx context.Context) {
 			target = c - 1
 		}
 		s := wire.Seal{Epoch: n.Config.Epoch, Round: target, PPN: uint16(p.me)}
-		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		_, err := p.js.Publish(pctx, n.SealSubject(), s.Marshal(), jetstream.WithMsgID(fmt.Sprintf("s.%d.%d", s.Epoch, s.Round)))
 		cancel()
 		if err != nil {
