@@ -64,16 +64,28 @@ func Check(p *Policy, opts *Options) (*Report, error) {
 	var seed [32]byte
 	binary.LittleEndian.PutUint64(seed[:], o.Seed)
 	rng := rand.NewChaCha8(seed)
-	for _, members := range coalitions(p) {
-		var rules []int
+	// A coalition member without rules adds nothing to the span, so each
+	// coalition N is searched as R(N), its members with rules: a group that
+	// derives τ is a leak if no member of it is entitled, and R(N(τ)) ⊆ N(τ)
+	// derives every τ that N(τ) does.
+	done := map[string]bool{}
+	for _, all := range coalitions(p) {
+		var rules, members []int
 		for _, i := range live {
-			if slices.Contains(members, p.Rules[i].Consumer) {
+			c := p.Rules[i].Consumer
+			if slices.Contains(all, c) {
 				rules = append(rules, i)
+				if !slices.Contains(members, c) {
+					members = append(members, c)
+				}
 			}
 		}
-		if len(rules) == 0 {
+		slices.Sort(members)
+		key := fmt.Sprint(members)
+		if len(rules) == 0 || done[key] {
 			continue
 		}
+		done[key] = true
 		rep.Stats.Coalitions++
 		sr := &search{p: p, members: members, opts: o, rng: rng, rep: rep}
 		sr.run(rules)

@@ -47,8 +47,10 @@
 // within N(τ), and spans grow with the group. N(τ) depends only on |S| and
 // extent(T), and changes only where |S| crosses some K_c or the extent
 // crosses some W_c, so at most (#distinct K + 1)·(#distinct W + 1)
-// coalitions arise. Check builds each once and searches it only for
-// targets forbidden to all its members. This is equivalent to checking
+// coalitions arise. Members without rules add nothing to a span, so each
+// coalition is reduced to its members with rules (deduplicated); Check
+// builds each once and searches it only for targets forbidden to all of
+// them. This is equivalent to checking
 // every subset of consumers, at the cost of a handful of coalitions.
 //
 // # Atoms and the search
