@@ -13,13 +13,14 @@ import (
 // writes. The two survivors elect a new leader.
 //
 // With a 12 s grace every result must be exact and complete. The grace
-// must be that long: a producer connected to a surviving server gets no
-// acknowledgement for what it sent while the stream had no leader, and
-// its outbox re-sends only when the pass times out (outbox.Sender.Timeout,
-// 10 s), while the PPNs' seal publishes retry after 5 s. With a 2 s grace
-// the seal often overtakes those bundles (1 run in 5 to 2 in 3 on the
-// loaded test machine) and they come late; that case must still give
-// exact results, with the loss reported as missing coverage.
+// must be that long: a producer connected to a surviving server can be held
+// up behind its outbox's retry schedule while the stream has no leader (the
+// 10 s pass timeout, outbox.Sender.Timeout, or the backoff doubling to 2 s
+// after failed publishes), while the PPNs append their seals as soon as the
+// new leader takes them. With a 2 s grace the seal often overtakes those
+// bundles (1 run in 5 to 2 in 3 on the loaded test machine) and they come
+// late; that case must still give exact results, with the loss reported as
+// missing coverage.
 func TestClusterLosesOneServer(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
