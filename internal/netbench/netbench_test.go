@@ -14,7 +14,7 @@ import (
 func TestRunSmall(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	o := Options{Dir: t.TempDir(), RawMessages: 2000, UnbatchedMeters: 200, UnbatchedRounds: 20,
+	o := Options{Dir: t.TempDir(), RawMessages: 2000, UnbatchedMeters: 200, UnbatchedRounds: 40,
 		BatchedMeters: 4000, BatchedChunk: 64, BatchedRounds: 20, E2EMeters: 2000, E2EProducers: 4, E2ERounds: 2}
 	var sb strings.Builder
 	rep, err := Run(ctx, o, &sb)
@@ -23,8 +23,8 @@ func TestRunSmall(t *testing.T) {
 	}
 	t.Log("\n" + sb.String())
 	u, b := rep.Unbatched, rep.Batched
-	if u.Bundles <= 0 || u.Bundles > 200*19 || u.Shares != u.Bundles || b.Shares <= 0 || b.Shares != 4000*20 {
-		t.Errorf("measured %d unbatched bundles (%d shares), %d batched shares; want 1..3800 bundles of one share each, 80000 shares",
+	if u.Bundles <= 0 || u.Bundles > 200*39 || u.Shares != u.Bundles || b.Shares <= 0 || b.Shares != 4000*20 {
+		t.Errorf("measured %d unbatched bundles (%d shares), %d batched shares; want 1..7800 bundles of one share each, 80000 shares",
 			u.Bundles, u.Shares, b.Shares)
 	}
 	if len(rep.E2E.PPNet) != 2 || len(rep.E2E.Raw) != 2 || len(rep.E2E.SealToResult) != 4 {
