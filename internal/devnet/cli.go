@@ -29,6 +29,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	verbose := fs.Bool("v", false, "log daemon events to stderr")
 	write := fs.String("write-network", "", "only write network.yaml and keys/ for separate daemons to DIR, and exit")
 	startIn := fs.Duration("start-in", time.Minute, "with --write-network: time until round 0 starts")
+	var b BillingOptions
+	fs.IntVar(&b.Customers, "billing-customers", 20, "bill the demo month for fictitious customers of the first N meters (0: no billing; see docs/billing.md)")
+	fs.StringVar(&b.Period, "billing-period", "", "name of the demo month, YYYY-MM (default: this month)")
+	fs.BoolVar(&b.Serve, "serve", false, "after the run, keep the network and the billing UI up until Ctrl-C")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -52,7 +56,11 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "wrote %s/network.yaml and %s/keys/\n", *write, *write)
 		return 0
 	}
-	if _, err := Run(ctx, o, stdout); err != nil {
+	run := Run
+	if b.Customers > 0 {
+		run = func(ctx context.Context, o Options, w io.Writer) (*Report, error) { return RunWithBilling(ctx, o, b, w) }
+	}
+	if _, err := run(ctx, o, stdout); err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}

@@ -1,0 +1,218 @@
+package devnet
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/ppnet/ppnet/internal/billing/bill"
+	"github.com/ppnet/ppnet/internal/billing/tariff"
+	"github.com/ppnet/ppnet/internal/billingd"
+	"github.com/ppnet/ppnet/internal/consumer"
+)
+
+// BillingOptions configures the devnet's billing month.
+//
+// The demo month is the run itself: rounds 0 … R−1 of the `utility`
+// consumer's per-producer rule `billing-daily` are billed as one calendar
+// month (Period). With the default 96 rounds that is one day of 15-minute
+// readings on the fast clock, priced as a whole month (the fixed charge is
+// a month's); --rounds 2880 bills thirty days of readings.
+type BillingOptions struct {
+	Customers int    // billing customers: fictitious ones for the first N meters (0: no billing)
+	Period    string // name of the demo month (default: the current month in India time)
+	Dir       string // output: bills/, notifications/, bills.jsonl, data/ (default Out/billing or a new temporary directory)
+	Serve     bool   // keep the network and the billing UI running until ctx ends
+}
+
+// RunWithBilling is Run with the billing consumer daemon (package billingd)
+// running beside the network on the `utility` consumer's results: once the
+// last window is final it issues the demo month's bills, writes each PDF,
+// the bills as JSON lines and every notification (demo file sink: SMS as
+// JSON, e-mail as .eml, not sent) into b.Dir, checks every issued bill's
+// energy against the meters' own readings and prints the UI address.
+func RunWithBilling(ctx context.Context, o Options, b BillingOptions, w io.Writer) (*Report, error) {
+	d, err := Start(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	o = d.Opts
+	if b.Dir == "" && o.Out != "" {
+		b.Dir = filepath.Join(o.Out, "billing")
+	}
+	if b.Dir == "" {
+		if b.Dir, err = os.MkdirTemp("", "ppnet-billing-"); err != nil {
+			return nil, fmt.Errorf("devnet: %v", err)
+		}
+	}
+	if b.Period == "" {
+		b.Period = time.Now().In(bill.India).Format("2006-01")
+	}
+	bd, err := d.startBilling(ctx, b)
+	if err != nil {
+		return nil, err
+	}
+	defer bd.Shutdown(context.Background())
+	fmt.Fprintf(w, "devnet: NATS %s, %d PPNs (t=%d, w=%d), %d meters in %d producer(s), %d rounds of %v\n",
+		d.URL, o.PPNs, o.T, o.W, o.Meters, len(d.Cfg.Producers), o.Rounds, o.Round)
+	fmt.Fprintf(w, "billing: consumer utility bills %d fictitious customers (meters %s…) for demo month %s = rounds 0–%d of this run (%d fast-clock 15-minute rounds, %s of readings) priced as one whole month\n",
+		b.Customers, d.Net.Meters[0], b.Period, o.Rounds-1, o.Rounds, readingSpan(o.Rounds))
+	wctx, cancel := context.WithDeadline(ctx, d.Net.RoundStart(o.Rounds).Add(o.Grace+o.Settle+30*time.Second))
+	defer cancel()
+	if err := d.Wait(wctx); err != nil {
+		return nil, err
+	}
+	select {
+	case <-bd.Done():
+	case <-wctx.Done():
+		return nil, fmt.Errorf("devnet: billing month not finished: %+v", bd.Periods())
+	}
+	rep, err := d.Verify(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rep.Print(w)
+	if rep.Mismatches > 0 {
+		return rep, fmt.Errorf("devnet: %d results differ from the plain sums", rep.Mismatches)
+	}
+	if err := d.reportBilling(bd, b, rep, w); err != nil {
+		return rep, err
+	}
+	if b.Serve {
+		fmt.Fprintf(w, "serving the billing UI at http://%s/ until Ctrl-C\n", bd.HTTPAddr())
+		<-ctx.Done()
+	} else {
+		fmt.Fprintf(w, "the UI stops when the devnet exits; add --serve to keep it up until Ctrl-C\n")
+	}
+	return rep, nil
+}
+
+func readingSpan(rounds uint64) string {
+	if rounds%96 == 0 {
+		return fmt.Sprintf("%d day(s)", rounds/96)
+	}
+	return (time.Duration(rounds) * 15 * time.Minute).String()
+}
+
+// startBilling runs the billing daemon on the utility consumer's results.
+func (d *Net) startBilling(ctx context.Context, b BillingOptions) (*billingd.Daemon, error) {
+	var src *consumer.Consumer
+	for i, c := range d.Cfg.Consumers {
+		if c.ID == "utility" && i < len(d.consumers) {
+			src = d.consumers[i]
+		}
+	}
+	if src == nil {
+		return nil, errors.New("devnet: no utility consumer to bill from")
+	}
+	bd, err := billingd.New(billingd.Config{Source: src, Net: d.Net, Consumer: consumer.Config{ID: "utility"},
+		DataDir: filepath.Join(b.Dir, "data"), SinkDir: filepath.Join(b.Dir, "notifications"), Synthetic: b.Customers,
+		Periods: []billingd.Period{{Name: b.Period, FirstRound: 0, LastRound: d.Opts.Rounds - 1}},
+		Poll:    200 * time.Millisecond, Logger: d.Opts.Logger, Utility: "ppnet devnet (demo utility)"})
+	if err != nil {
+		return nil, err
+	}
+	if err := bd.Start(ctx); err != nil {
+		return nil, err
+	}
+	return bd, nil
+}
+
+// reportBilling writes the bills and their PDFs, prints a summary and
+// checks each issued bill's measured energy against the plain sum of its
+// meter's readings.
+func (d *Net) reportBilling(bd *billingd.Daemon, b BillingOptions, rep *Report, w io.Writer) error {
+	plain := map[string]int64{}
+	for _, r := range rep.Rows {
+		if r.Rule == "billing-daily" {
+			for m, v := range r.PlainValues {
+				plain[m] += v
+			}
+		}
+	}
+	svc := bd.Service()
+	cs, err := svc.Customers().List()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Join(b.Dir, "bills"), 0o755); err != nil {
+		return fmt.Errorf("devnet: %v", err)
+	}
+	jl, err := os.Create(filepath.Join(b.Dir, "bills.jsonl"))
+	if err != nil {
+		return fmt.Errorf("devnet: %v", err)
+	}
+	defer jl.Close()
+	enc := json.NewEncoder(jl)
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "customer\tmeter\tstatus\tbilled kWh\tplain kWh\tcoverage\ttotal ₹\tcheck\t")
+	bad, shown, totalPaise := 0, 0, int64(0)
+	for _, c := range cs {
+		bl, err := svc.Bills().Latest(c.ID, b.Period)
+		if err != nil {
+			return err
+		}
+		if err := enc.Encode(bl); err != nil {
+			return fmt.Errorf("devnet: %v", err)
+		}
+		doc, err := svc.PDF(bl.ID())
+		if err != nil {
+			return err
+		}
+		name := strings.ReplaceAll(bl.ID(), "/", "_") + ".pdf"
+		if err := os.WriteFile(filepath.Join(b.Dir, "bills", name), doc, 0o644); err != nil {
+			return fmt.Errorf("devnet: %v", err)
+		}
+		ok := bl.Status == bill.StatusHeld || bl.MeasuredWh == plain[c.MeterID]
+		if !ok {
+			bad++
+		}
+		totalPaise += bl.TotalPaise
+		if shown < 10 || !ok {
+			shown++
+			cov := ""
+			for _, s := range bl.Sources {
+				cov = fmt.Sprintf("%d/%d", s.RoundsCovered, s.RoundsCovered+s.RoundsMissing)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", c.ID, c.MeterID, status(bl), tariff.Milli(bl.BilledWh),
+				tariff.Milli(plain[c.MeterID]), cov, tariff.Rupees(bl.TotalPaise), yesNo(ok))
+		}
+	}
+	tw.Flush()
+	if len(cs) > shown {
+		fmt.Fprintf(w, "… %d more in %s\n", len(cs)-shown, filepath.Join(b.Dir, "bills.jsonl"))
+	}
+	var ps []billingd.PeriodStatus = bd.Periods()
+	if r := ps[0].Report; r != nil {
+		fmt.Fprintf(w, "billing %s: %d issued, %d estimated, %d held, %d meters without a customer (only the first %d meters are billed); total ₹%s\n",
+			b.Period, len(r.Issued), len(r.Estimated), len(r.Held), len(r.UnknownMeters), len(cs), tariff.Rupees(totalPaise))
+	}
+	fmt.Fprintf(w, "billing output: %s (bills/*.pdf, bills.jsonl, notifications/ = demo sink, NOT sent; data/ = billing state)\n", b.Dir)
+	fmt.Fprintf(w, "billing UI: http://%s/\n", bd.HTTPAddr())
+	if bad > 0 {
+		return fmt.Errorf("devnet: %d bills differ from their meters' own readings", bad)
+	}
+	return nil
+}
+
+func status(b bill.Bill) string {
+	if b.Estimated {
+		return "estimated"
+	}
+	return b.Status
+}
+
+func yesNo(ok bool) string {
+	if ok {
+		return "yes"
+	}
+	return "NO"
+}
