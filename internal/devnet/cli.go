@@ -58,7 +58,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	run := Run
 	if b.Customers > 0 {
-		run = func(ctx context.Context, o Options, w io.Writer) (*Report, error) { return RunWithBilling(ctx, o, b, w) }
+		run = func(ctx context.Context, o Options, w io.Writer) (*Report, error) {
+			return RunWithBilling(ctx, o, b, w)
+		}
 	}
 	if _, err := run(ctx, o, stdout); err != nil {
 		fmt.Fprintln(stderr, err)
