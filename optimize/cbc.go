@@ -32,6 +32,9 @@ type ILPOptions struct {
 	// AllCandidates keeps every candidate PPN in the model instead of
 	// limiting it to Pack's count, as the paper's formulation does.
 	AllCandidates bool
+	// MIPStart hands Pack's plan to CBC as a starting incumbent (its y and
+	// z; CBC completes the rest), so a time limit still returns a plan.
+	MIPStart bool
 }
 
 // CBCReport is what CBC said, parsed from its log and solution file.
@@ -89,7 +92,16 @@ func SolveILP(ctx context.Context, in *Instance, opt *ILPOptions) (*Result, *CBC
 		return nil, nil, fmt.Errorf("optimize: writing model: %w", err)
 	}
 	secs := strconv.FormatFloat(math.Max(1, o.TimeLimit.Seconds()), 'f', 0, 64)
-	cmd := exec.CommandContext(ctx, o.CBC, lpPath, "sec", secs, "ratioGap", "0", "solve", "solu", solPath)
+	args := []string{lpPath}
+	if o.MIPStart {
+		startPath := filepath.Join(dir, "start.txt")
+		if err := os.WriteFile(startPath, mipStart(in, h), 0o644); err != nil {
+			return nil, nil, fmt.Errorf("optimize: writing MIP start: %w", err)
+		}
+		args = append(args, "mips", startPath)
+	}
+	args = append(args, "sec", secs, "ratioGap", "0", "solve", "solu", solPath)
+	cmd := exec.CommandContext(ctx, o.CBC, args...)
 	var log bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Run(); err != nil {
@@ -218,4 +230,48 @@ func resultFromCBC(in *Instance, rep *CBCReport, N int, model string) (*Result, 
 	r.Status = rep.Status
 	r.Optimal = len(r.Active) == bound
 	return r, nil
+}
+
+// mipStart writes plan h in CBC's solution format, as the values of z and
+// y. With interchangeable PPNs the model keeps only the first candidates
+// and fixes the largest consumer to PPNs 0..w−1 (writeCuts), so the plan is
+// relabelled to match: that consumer's PPNs first, then the other active
+// ones.
+func mipStart(in *Instance, h *Result) []byte {
+	label := make(map[int]int, len(h.Active))
+	if in.Uniform() {
+		sizes := in.Sizes()
+		big := 0
+		for c := range sizes {
+			if sizes[c] > sizes[big] {
+				big = c
+			}
+		}
+		for _, n := range h.Consumers[big] {
+			label[n] = len(label)
+		}
+		for _, n := range h.Active {
+			if _, ok := label[n]; !ok {
+				label[n] = len(label)
+			}
+		}
+	} else {
+		for _, n := range h.Active {
+			label[n] = n
+		}
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "Feasible - objective value %d\n", len(h.Active))
+	i := 0
+	for _, n := range h.Active {
+		fmt.Fprintf(&b, "%d %s 1\n", i, zName(label[n]))
+		i++
+	}
+	for c, ns := range h.Consumers {
+		for _, n := range ns {
+			fmt.Fprintf(&b, "%d %s 1\n", i, yName(label[n], c))
+			i++
+		}
+	}
+	return b.Bytes()
 }

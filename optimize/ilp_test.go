@@ -148,6 +148,34 @@ func TestSolveILP(t *testing.T) {
 	}
 }
 
+// TestSolveILPStart gives CBC pack's plan as a MIP start on a hard
+// instance with 50 consumers where pack is one PPN above the bound (CBC
+// alone rarely finds a plan there in its time limit): with the start it
+// must return a valid plan no worse than pack's.
+func TestSolveILPStart(t *testing.T) {
+	in, err := Generate(GenOptions{Family: FamilyHard, Producers: 200, Consumers: 50, Seed: 26})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Pack(in, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.NumActive() == p.LowerBound {
+		t.Fatal("pack is optimal here; the test needs an instance where it is not")
+	}
+	for _, m := range []Model{ModelReduced} {
+		r, rep, err := SolveILP(context.Background(), in, &ILPOptions{Model: m, TimeLimit: 2 * time.Second, Dir: t.TempDir(), MIPStart: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: pack %d, CBC %s with %d PPNs, bound %d", m, p.NumActive(), rep.Status, r.NumActive(), r.LowerBound)
+		if r.Consumers == nil || r.NumActive() > p.NumActive() {
+			t.Errorf("%s: with pack's plan as start CBC returned %d PPNs (pack %d)", m, r.NumActive(), p.NumActive())
+		}
+	}
+}
+
 func TestSolveILPMissingSolver(t *testing.T) {
 	in := readTestInstance(t, "tiny.json")
 	_, _, err := SolveILP(context.Background(), in, &ILPOptions{CBC: filepath.Join(t.TempDir(), "no-cbc"), Dir: t.TempDir()})

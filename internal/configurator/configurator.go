@@ -39,6 +39,11 @@ func commands() map[string]command {
 		"check":      {"decide a rule set: grants, field bound, differencing leaks", runCheck},
 		"plan":       {"solve minPPN: which PPNs serve which consumers", runPlan},
 		"plan-bench": {"print the minPPN comparison tables of docs/minppn.md", runPlanBench},
+		"producers":  producersCommand(),
+		"ppns":       ppnsCommand(),
+		"consumers":  consumersCommand(),
+		"rules":      rulesCommand(),
+		"epoch":      epochCommand(),
 	}
 }
 

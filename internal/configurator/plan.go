@@ -14,14 +14,14 @@ import (
 
 // planFlags are the flags of configurator plan.
 type planFlags struct {
-	instance, generate           string
-	producers, consumers, w, ppn int
-	alpha, p                     float64
-	seed                         uint64
-	solver, model, format        string
-	exportLP, saveInstance, cbc  string
-	timeLimit                    time.Duration
-	producerSets, quiet          bool
+	instance, generate            string
+	producers, consumers, w, ppn  int
+	alpha, p                      float64
+	seed                          uint64
+	solver, model, format         string
+	exportLP, saveInstance, cbc   string
+	timeLimit                     time.Duration
+	producerSets, quiet, mipStart bool
 }
 
 var solvers = []string{"greedy", "pack", "exact", "ilp"}
@@ -40,6 +40,7 @@ func (f *planFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.model, "model", "reduced", "MILP formulation for --solver ilp and --export-lp: reduced or full (the paper's, with x)")
 	fs.DurationVar(&f.timeLimit, "time-limit", time.Minute, "time limit of the exact and ilp solvers")
 	fs.StringVar(&f.cbc, "cbc", "cbc", "CBC `binary`")
+	fs.BoolVar(&f.mipStart, "mip-start", false, "with --solver ilp: give CBC pack's plan as a starting incumbent")
 	fs.StringVar(&f.format, "format", "table", "output: json or table")
 	fs.StringVar(&f.exportLP, "export-lp", "", "also write the MILP to this LP `file` (for CBC, HiGHS, Gurobi, CPLEX)")
 	fs.StringVar(&f.saveInstance, "save-instance", "", "also write the instance as JSON to this `file`")
@@ -197,7 +198,7 @@ func (f *planFlags) solve(ctx context.Context, in *optimize.Instance) (*optimize
 		return r, nil, err
 	}
 	return optimize.SolveILP(ctx, in, &optimize.ILPOptions{
-		Model: optimize.Model(f.model), TimeLimit: f.timeLimit, CBC: f.cbc, Pack: pack,
+		Model: optimize.Model(f.model), TimeLimit: f.timeLimit, CBC: f.cbc, Pack: pack, MIPStart: f.mipStart,
 	})
 }
 
