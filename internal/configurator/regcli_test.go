@@ -74,11 +74,14 @@ func TestRegistryExitCodes(t *testing.T) {
 		{"duplicate", 1, []string{"producers", "add", "--id", "h1", "--max", "1", "--public-key", testKeys[0]}, "already enrolled"},
 		{"missing flag", 2, []string{"ppns", "add", "--id", "p"}, "--x is required"},
 		{"bad band", 2, []string{"rules", "request", "--id", "x", "--consumer", "grid", "--ids", "h1", "--window", "4", "--kind", "sum", "--band", "7"}, "write from-to"},
-		{"no verb", 2, []string{"epoch"}, "usage: configurator epoch <verb>"},
+		{"unknown verb", 2, []string{"epoch", "frob"}, `unknown verb "frob"`},
 		{"bad solver", 2, []string{"epoch", "plan", "--solver", "cplex"}, `--solver "cplex"`},
 		{"bad start", 2, []string{"epoch", "plan", "--start", "yesterday"}, "not an RFC 3339 time"},
 		{"past round", 1, []string{"epoch", "plan", "--start", "2026-01-01T00:00:00Z", "--current-round", "10", "--first-round", "8"}, "first round 8 is not in the future (current round 10); use 12 or later"},
-		{"unknown epoch", 1, []string{"epoch", "show", "--epoch", "9"}, `no epoch "0000000009"`},
+		{"unknown epoch", 1, []string{"epoch", "show", "--epoch", "9"}, "no epoch 9; epoch show lists the newest"},
+	}
+	if out := mustRun(t, 2, "epoch"); !strings.Contains(out, "usage: configurator epoch <verb>") {
+		t.Fatalf("epoch without a verb: %q", out)
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

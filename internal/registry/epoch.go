@@ -104,6 +104,9 @@ func (r *Registry) Epochs() (es []Epoch, err error) {
 func (r *Registry) Epoch(n uint32) (e, next *Epoch, err error) {
 	err = r.view(func(tx *bolt.Tx) error {
 		e = new(Epoch)
+		if tx.Bucket(bucketEpochs).Get([]byte(epochKey(n))) == nil {
+			return fmt.Errorf("%w: no epoch %d; epoch show lists the newest, epoch plan makes one", ErrNotFound, n)
+		}
 		if err := get(tx, bucketEpochs, "epoch", epochKey(n), e); err != nil {
 			return err
 		}
