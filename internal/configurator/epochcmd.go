@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/ppnet/ppnet/internal/natsauth"
 	"github.com/ppnet/ppnet/internal/registry"
 	"github.com/ppnet/ppnet/optimize"
 )
@@ -154,14 +155,17 @@ func runEpochPublish(ctx context.Context, args []string, env *Env) error {
 			"bucket under epoch.<number> (--nats). Either records the epoch as published:\n"+
 			"a later plan starts the next epoch.", env, false)
 	var (
-		n                      uint
-		out, url, bucket, nkey string
-		ro                     registry.RenderOptions
+		n                       uint
+		out, url, bucket, admin string
+		creds                   natsauth.ClientFiles
+		ro                      registry.RenderOptions
 	)
 	fs.UintVar(&n, "epoch", 0, "epoch number (default the newest)")
 	fs.StringVar(&out, "out", "", "write the network file (YAML) here")
 	fs.StringVar(&url, "nats", "", "NATS `URL` to publish to")
-	fs.StringVar(&nkey, "nkey", "", "NKey seed `file` of the admin user (with --nats)")
+	fs.StringVar(&creds.Key, "nats-key", "", "with --nats: the admin's NATS user key `file` (docs/security.md); empty: no NKey")
+	fs.StringVar(&creds.CA, "nats-ca", "", "with --nats: CA certificate (PEM) of the server; required beyond loopback")
+	fs.StringVar(&admin, "nats-admin", "admin", "with --nats: the admin identity's id in users.yaml")
 	fs.StringVar(&bucket, "bucket", registry.DefaultBucket, "key-value bucket")
 	fs.IntVar(&ro.Replicas, "replicas", 1, "stream replicas in the file and for the bucket: 1, or 3 on a cluster")
 	fs.StringVar(&ro.Prefix, "prefix", "ppnet", "subject prefix in the file")
@@ -189,19 +193,16 @@ func runEpochPublish(ctx context.Context, args []string, env *Env) error {
 		if url == "" {
 			return nil
 		}
-		return publishKV(ctx, r, env, num, url, nkey, bucket, &ro)
+		opts, err := creds.Options(natsauth.Identity{Role: natsauth.RoleAdmin, ID: admin}, url)
+		if err != nil {
+			return err
+		}
+		return publishKV(ctx, r, env, num, url, opts, bucket, &ro)
 	})
 }
 
-func publishKV(ctx context.Context, r *registry.Registry, env *Env, num uint32, url, nkey, bucket string, ro *registry.RenderOptions) error {
-	opts := []nats.Option{nats.Name("configurator"), nats.Timeout(10 * time.Second)}
-	if nkey != "" {
-		o, err := nats.NkeyOptionFromSeed(nkey)
-		if err != nil {
-			return fmt.Errorf("configurator: --nkey %s: %v; give the admin user's seed file", nkey, err)
-		}
-		opts = append(opts, o)
-	}
+func publishKV(ctx context.Context, r *registry.Registry, env *Env, num uint32, url string, opts []nats.Option, bucket string, ro *registry.RenderOptions) error {
+	opts = append(opts, nats.Name("configurator"), nats.Timeout(10*time.Second))
 	nc, err := nats.Connect(url, opts...)
 	if err != nil {
 		return fmt.Errorf("configurator: connect %s: %v; check --nats", url, err)
