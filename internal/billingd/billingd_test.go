@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ppnet/ppnet/internal/billing/bill"
+	"github.com/ppnet/ppnet/internal/billing/notify"
 	"github.com/ppnet/ppnet/internal/billing/tariff"
 	"github.com/ppnet/ppnet/internal/natsx"
 	"github.com/ppnet/ppnet/internal/netconfig"
@@ -89,16 +90,18 @@ func TestBillingMonthOverNATS(t *testing.T) {
 	ctx := context.Background()
 	url := srv.ClientURL()
 
-	d, err := New(Config{DataDir: filepath.Join(dir, "billing"), SinkDir: filepath.Join(dir, "sink"), Synthetic: meters,
+	bcfg := Config{DataDir: filepath.Join(dir, "billing"), SinkDir: filepath.Join(dir, "sink"), Synthetic: meters,
 		Periods: []Period{{Name: "2026-03", FirstRound: 0, LastRound: rounds - 1}}, Poll: 50 * time.Millisecond,
-		Consumer: consumerConfig(url, n, keys.Consumers[0], filepath.Join(dir, "consumer"))})
+		Consumer: consumerConfig(url, n, keys.Consumers[0], filepath.Join(dir, "consumer"))}
+	d, err := New(bcfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := d.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	defer d.Shutdown(ctx)
+	running := d
+	defer func() { running.Shutdown(ctx) }()
 	for i := range cfg.PPNs {
 		p, err := ppn.New(ppn.Config{ID: cfg.PPNs[i].ID, NATS: url, DataDir: filepath.Join(dir, cfg.PPNs[i].ID), Net: n, Key: keys.PPNs[i]})
 		if err != nil {
@@ -196,6 +199,40 @@ func TestBillingMonthOverNATS(t *testing.T) {
 	getJSON(t, "http://"+d.HTTPAddr()+"/api/billing/periods", &ps)
 	if len(ps) != 1 || ps[0].State != "issued" || ps[0].Report == nil || len(ps[0].Report.Held) != 1 || len(ps[0].Report.Estimated) != 1 {
 		t.Errorf("period status %+v; want issued with one held and one estimated bill", ps)
+	}
+
+	// Restarted on the same state, the daemon re-reads the stored results
+	// and issues nothing new, and sends nothing again.
+	if err := d.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if running, err = New(bcfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := running.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-running.Done():
+	case <-time.After(30 * time.Second):
+		t.Fatalf("restarted daemon not done; periods: %+v", running.Periods())
+	}
+	rep := running.Periods()[0].Report
+	if rep == nil || len(rep.Unchanged) != meters || len(rep.Issued)+len(rep.Estimated)+len(rep.Held) != 0 {
+		t.Errorf("after restart: %+v; want all %d bills unchanged", rep, meters)
+	}
+	again, _ := os.ReadDir(filepath.Join(dir, "sink"))
+	if len(again) != len(sinkFiles) {
+		t.Errorf("after restart the sink holds %d files, before %d", len(again), len(sinkFiles))
+	}
+	es, err := running.Service().Outbox().List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range es {
+		if e.State != notify.StateSent || e.Attempts != 1 {
+			t.Errorf("outbox %s: state %s after %d attempts; want sent once", e.Key, e.State, e.Attempts)
+		}
 	}
 }
 
