@@ -12,6 +12,7 @@ import (
 	"io"
 	"math/big"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -234,4 +235,35 @@ func TestTLSFileErrors(t *testing.T) {
 			t.Errorf("%s: %v, want a natsauth error mentioning %q", tc.name, err, tc.want)
 		}
 	}
+}
+
+// FuzzRequireTLS: never a panic; an accepted plaintext URL list names only
+// loopback hosts or tls:// servers.
+func FuzzRequireTLS(f *testing.F) {
+	for _, s := range []string{"nats://127.0.0.1:4222", "nats://10.0.0.5:4222", "tls://nats.example.net:4222",
+		"nats://127.0.0.1:4222,nats://[::1]:4223", "localhost:4222", "nats://user:pass@127.0.0.1:4222"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		err := RequireTLS(s, nil)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "natsauth: ") {
+				t.Fatalf("error without package prefix: %v", err)
+			}
+			return
+		}
+		for _, part := range strings.Split(s, ",") {
+			part = strings.TrimSpace(part)
+			if !strings.Contains(part, "://") {
+				part = "nats://" + part
+			}
+			u, err := url.Parse(part)
+			if err != nil {
+				t.Fatalf("accepted %q, which does not parse: %v", part, err)
+			}
+			if u.Scheme != "tls" && !isLoopbackHost(u.Hostname()) {
+				t.Fatalf("accepted plaintext %q to %q", part, u.Hostname())
+			}
+		}
+	})
 }
