@@ -54,29 +54,10 @@ func Ingest(ctx context.Context, dir string, seed uint64, meters, producers, chu
 		return nil, err
 	}
 	res := &IngestResult{Meters: meters, Producers: producers, Chunk: chunk, Rounds: rounds, Warm: warm}
-	var warmEnd, total uint64
-	bytes := 0
-	prefix := []int{0} // prefix[s]: this PPN's shares in stream sequences 1..s
-	for r := range rounds {
-		t0 := time.Now()
-		bs, _, err := nw.buildRound(uint64(r))
-		if err != nil {
-			return nil, err
-		}
-		res.Build += time.Since(t0)
-		if err := e.publishAsync(ctx, bs); err != nil {
-			return nil, err
-		}
-		total += uint64(len(bs))
-		if r < warm {
-			warmEnd = total
-		}
-		for _, b := range bs {
-			bytes += len(b.data)
-			prefix = append(prefix, prefix[len(prefix)-1]+b.meters)
-		}
+	warmEnd, total, prefix, err := publishRounds(ctx, e, nw, rounds, warm, res)
+	if err != nil {
+		return nil, err
 	}
-	res.BundleBytes = bytes / int(total)
 
 	nc, err := nats.Connect(e.srv.ClientURL())
 	if err != nil {
@@ -90,38 +71,8 @@ func Ingest(ctx context.Context, dir string, seed uint64, meters, producers, chu
 		return nil, err
 	}
 	// Watch the position from before Start, so the warm-up boundary is
-	// seen when it is crossed; the rate is over the sequences actually
-	// applied between the two observations.
-	type mark struct {
-		at  time.Time
-		cpu time.Duration
-		seq uint64
-	}
-	marks := make(chan [2]mark, 1)
-	stopWatch := make(chan struct{})
-	go func() {
-		var first, last mark
-		if warm == 0 {
-			first = mark{time.Now(), processCPU(), 0}
-		}
-		for {
-			applied, _ := p.Position()
-			if first.at.IsZero() && applied >= warmEnd {
-				first = mark{time.Now(), processCPU(), applied}
-			}
-			if applied >= total {
-				last = mark{time.Now(), processCPU(), applied}
-				break
-			}
-			select {
-			case <-stopWatch:
-				marks <- [2]mark{}
-				return
-			case <-time.After(100 * time.Microsecond): // timing resolution, not correctness
-			}
-		}
-		marks <- [2]mark{first, last}
-	}()
+	// seen when it is crossed.
+	marks, stopWatch := watch(p, warm == 0, warmEnd, total)
 	if err := p.Start(ctx); err != nil {
 		close(stopWatch)
 		return nil, err
@@ -151,6 +102,75 @@ func Ingest(ctx context.Context, dir string, seed uint64, meters, producers, chu
 	res.BundleRate = rate(res.Bundles, res.Elapsed)
 	res.ShareRate = rate(res.Shares, res.Elapsed)
 	return res, nil
+}
+
+// publishRounds builds and publishes every round, filling res's build
+// time and bundle size. It returns the stream sequence ending the warm-up,
+// the last sequence, and prefix[s], the shares for one PPN in sequences
+// 1..s.
+func publishRounds(ctx context.Context, e *env, nw *network, rounds, warm int, res *IngestResult) (warmEnd, total uint64, prefix []int, err error) {
+	bytes := 0
+	prefix = []int{0}
+	for r := range rounds {
+		t0 := time.Now()
+		bs, _, err := nw.buildRound(uint64(r))
+		if err != nil {
+			return 0, 0, nil, err
+		}
+		res.Build += time.Since(t0)
+		if err := e.publishAsync(ctx, bs); err != nil {
+			return 0, 0, nil, err
+		}
+		total += uint64(len(bs))
+		if r < warm {
+			warmEnd = total
+		}
+		for _, b := range bs {
+			bytes += len(b.data)
+			prefix = append(prefix, prefix[len(prefix)-1]+b.meters)
+		}
+	}
+	res.BundleBytes = bytes / int(total)
+	return warmEnd, total, prefix, nil
+}
+
+// mark is a PPN position observed at a time, with the process CPU time.
+type mark struct {
+	at  time.Time
+	cpu time.Duration
+	seq uint64
+}
+
+// watch polls p's applied position and sends two marks: the first at or
+// past warmEnd (or now, if fromStart), the second at total. The rate is
+// over the sequences actually applied between them. Closing stop ends the
+// watch early (zero marks are sent).
+func watch(p *ppn.PPN, fromStart bool, warmEnd, total uint64) (<-chan [2]mark, chan<- struct{}) {
+	marks := make(chan [2]mark, 1)
+	stop := make(chan struct{})
+	go func() {
+		var first mark
+		if fromStart {
+			first = mark{time.Now(), processCPU(), 0}
+		}
+		for {
+			applied, _ := p.Position()
+			if first.at.IsZero() && applied >= warmEnd {
+				first = mark{time.Now(), processCPU(), applied}
+			}
+			if applied >= total {
+				marks <- [2]mark{first, {time.Now(), processCPU(), applied}}
+				return
+			}
+			select {
+			case <-stop:
+				marks <- [2]mark{}
+				return
+			case <-time.After(100 * time.Microsecond): // timing resolution, not correctness
+			}
+		}
+	}()
+	return marks, stop
 }
 
 // counter reads a counter's total over its label values from reg.
