@@ -3,6 +3,7 @@ package faulttest
 import (
 	"context"
 	"os"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -147,5 +148,62 @@ func checkLossReported(t *testing.T, ctx context.Context, n *Net) {
 	}
 	if (late > 0) != (rep.Complete < rep.Results) {
 		t.Errorf("%v late bundles but %d of %d results complete: a late bundle must show as missing coverage, and coverage may only be missing for late bundles", late, rep.Complete, rep.Results)
+	}
+}
+
+// TestNATSRestartWithPPNCrash combines two faults: while the only NATS
+// server is down, a PPN running in crash mode is killed holding applied
+// but uncommitted bundles; the server comes back, then the PPN restarts on
+// its state directory and must replay the stream from its last commit.
+// Every result must be exact and complete, and the restarted PPN's share
+// must agree with the other four in every window (same coverage digest,
+// no PPN named faulty), so it counted each bundle exactly once.
+func TestNATSRestartWithPPNCrash(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	srv, err := StartServer(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+	const victim = 2
+	o := Options{URL: srv.URL(), Dir: t.TempDir(), Seed: seed(t), Rounds: 12, Round: 100 * time.Millisecond,
+		Grace: 2 * time.Second, Crash: []int{victim}}
+	n, err := Start(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+
+	waitUntil(t, 30*time.Second, "round 3", func() bool { return time.Now().After(n.Net.RoundStart(3).Add(50 * time.Millisecond)) })
+	srv.Stop()
+	applied, committed, err := n.StopPPN(ctx, victim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("server down; killed %s with stream sequences %d..%d applied but not committed", n.Cfg.PPNs[victim].ID, committed+1, applied)
+	if applied <= committed {
+		t.Fatalf("%s had nothing uncommitted when killed (applied %d, committed %d); the crash tests nothing", n.Cfg.PPNs[victim].ID, applied, committed)
+	}
+	waitUntil(t, 30*time.Second, "end of round 6", func() bool { return time.Now().After(n.Net.RoundStart(7)) })
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, 30*time.Second, "end of round 7", func() bool { return time.Now().After(n.Net.RoundStart(8)) })
+	if err := n.StartPPN(ctx, victim); err != nil {
+		t.Fatal(err)
+	}
+
+	finish(t, ctx, n)
+	for _, c := range n.consumers {
+		res, err := c.Results()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range res {
+			if len(r.PPNs) != 5 || !slices.Contains(r.PPNs, n.Cfg.PPNs[victim].ID) || len(r.Faulty) != 0 || len(r.Mismatched) != 0 {
+				t.Errorf("%s window %d: combined %v, faulty %v, mismatched %v; want all five PPNs agreeing", r.Rule, r.WindowStart, r.PPNs, r.Faulty, r.Mismatched)
+			}
+		}
 	}
 }

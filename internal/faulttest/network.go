@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -37,6 +38,10 @@ type Options struct {
 	Replicas  int           // stream replicas (default 1; 3 on a cluster)
 	Seed      uint64        // household model seed (default 1)
 	Logger    *slog.Logger  // daemon logs (default discarded)
+	// Crash lists PPN indexes run in crash mode (ppn.Config.Crash): they
+	// commit only at seals, and StopPPN drops what they applied since, as
+	// a killed process would.
+	Crash []int
 }
 
 func (o *Options) defaults() {
@@ -86,6 +91,7 @@ type Net struct {
 	regs      map[string]*prometheus.Registry // by daemon name
 	producers []*producer.Producer
 	ppns      []*ppn.PPN
+	ppnConns  []*nats.Conn // by PPN index: the running PPN's connection
 	consumers []*consumer.Consumer
 }
 
@@ -153,20 +159,12 @@ func (n *Net) startAll(ctx context.Context) error {
 		}
 		n.consumers = append(n.consumers, cs)
 	}
-	for i, p := range n.Cfg.PPNs {
-		nc, reg, err := n.conn("ppn-" + p.ID)
-		if err != nil {
+	n.ppns = make([]*ppn.PPN, len(n.Cfg.PPNs))
+	n.ppnConns = make([]*nats.Conn, len(n.Cfg.PPNs))
+	for i := range n.Cfg.PPNs {
+		if err := n.StartPPN(ctx, i); err != nil {
 			return err
 		}
-		pn, err := ppn.New(ppn.Config{ID: p.ID, DataDir: filepath.Join(o.Dir, "ppn-"+p.ID), Net: n.Net,
-			Key: n.Keys.PPNs[i], Conn: nc, Logger: o.Logger, Registry: reg})
-		if err != nil {
-			return err
-		}
-		if err := pn.Start(ctx); err != nil {
-			return err
-		}
-		n.ppns = append(n.ppns, pn)
 	}
 	for i, p := range n.Cfg.Producers {
 		nc, reg, err := n.conn("producer-" + p.ID)
@@ -188,6 +186,45 @@ func (n *Net) startAll(ctx context.Context) error {
 		n.producers = append(n.producers, pr)
 	}
 	return nil
+}
+
+// StartPPN starts PPN i on its data directory (resuming its committed
+// state after StopPPN) with a fresh connection and metrics registry.
+func (n *Net) StartPPN(ctx context.Context, i int) error {
+	if n.ppns[i] != nil {
+		return fmt.Errorf("faulttest: PPN %d is running", i)
+	}
+	o := n.Opts
+	p := n.Cfg.PPNs[i]
+	nc, reg, err := n.conn(fmt.Sprintf("ppn-%s-%d", p.ID, len(n.conns)))
+	if err != nil {
+		return err
+	}
+	pn, err := ppn.New(ppn.Config{ID: p.ID, DataDir: filepath.Join(o.Dir, "ppn-"+p.ID), Net: n.Net,
+		Key: n.Keys.PPNs[i], Conn: nc, Logger: o.Logger, Registry: reg, Crash: slices.Contains(o.Crash, i)})
+	if err != nil {
+		return err
+	}
+	if err := pn.Start(ctx); err != nil {
+		return err
+	}
+	n.ppns[i], n.ppnConns[i] = pn, nc
+	return nil
+}
+
+// StopPPN stops PPN i and closes its connection; in crash mode it loses
+// what it applied since its last commit. It returns the last stream
+// sequences applied and committed when it was stopped.
+func (n *Net) StopPPN(ctx context.Context, i int) (applied, committed uint64, err error) {
+	p := n.ppns[i]
+	if p == nil {
+		return 0, 0, fmt.Errorf("faulttest: PPN %d is not running", i)
+	}
+	applied, committed = p.Position()
+	n.ppns[i] = nil
+	err = p.Shutdown(ctx)
+	n.ppnConns[i].Close()
+	return applied, committed, err
 }
 
 // Reconnects returns, per daemon connection, how often it reconnected.
@@ -273,7 +310,9 @@ func (n *Net) Close() error {
 		errs = append(errs, p.Shutdown(ctx))
 	}
 	for _, p := range n.ppns {
-		errs = append(errs, p.Shutdown(ctx))
+		if p != nil {
+			errs = append(errs, p.Shutdown(ctx))
+		}
 	}
 	for _, c := range n.consumers {
 		errs = append(errs, c.Shutdown(ctx))
