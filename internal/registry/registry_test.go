@@ -414,3 +414,24 @@ func TestPlanRefusals(t *testing.T) {
 }
 
 func writeFile(path string, b []byte) error { return os.WriteFile(path, b, 0o600) }
+
+// TestHorizonCoversLongWindows: a rule whose window exceeds the requested
+// horizon is still checked (the horizon grows to two windows), so a
+// differencing pair of monthly rules is refused under the default horizon.
+func TestHorizonCoversLongWindows(t *testing.T) {
+	r, _ := fixture(t)
+	must(t, r.AddConsumer(Consumer{ID: "stats", Grant: policy.FileGrant{Kinds: []string{"sum"}, MinWindow: 96, MinCohort: 5}, PublicKey: keyGen(t, 3)()}))
+	month := func(id string, ids ...string) Rule {
+		return Rule{ID: id, Consumer: "stats", Producers: policy.FileSelection{Selector: "feeder=F12", IDs: ids}, Window: 2880, Kind: "sum"}
+	}
+	_, err := r.RequestRule(month("m12"), nil)
+	must(t, err)
+	rep, err := r.RequestRule(month("m12-h6", "h6"), &CheckOptions{Horizon: 96})
+	if !errors.Is(err, ErrRefused) || len(rep.Leaks) == 0 || !slices.Equal(rep.Leaks[0].Producers, []string{"h6"}) {
+		t.Fatalf("monthly F12 and F12+h6: %v, leaks %+v; want h6's month derived", err, rep)
+	}
+	_, err = r.RequestRule(Rule{ID: "long", Consumer: "stats", Producers: policy.FileSelection{Selector: "feeder=F13"}, Window: 5000, Kind: "sum"}, nil)
+	if !errors.Is(err, ErrInvalid) || !containsAll(err.Error(), "window of 5000 rounds needs a leak-check horizon of 10000") {
+		t.Fatalf("a window beyond the check: %v", err)
+	}
+}

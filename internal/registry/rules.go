@@ -32,7 +32,8 @@ type Rule struct {
 
 // CheckOptions are the parameters of the policy check.
 type CheckOptions struct {
-	// Horizon is the number of rounds checked from round 0 (default 96).
+	// Horizon is the number of rounds checked from round 0 (default 96;
+	// raised to twice the longest window).
 	Horizon int
 	// RoundsPerDay defines bands (default 96: 15-minute rounds).
 	RoundsPerDay int
@@ -84,7 +85,10 @@ func check(tx *bolt.Tx, rules []Rule, o CheckOptions) (*checked, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &policy.File{Horizon: o.Horizon, RoundsPerDay: o.RoundsPerDay}
+	f := &policy.File{Horizon: checkHorizon(o.Horizon, rules), RoundsPerDay: o.RoundsPerDay}
+	if f.Horizon > policy.MaxHorizon {
+		return nil, fmt.Errorf("%w: a window of %d rounds needs a leak-check horizon of %d rounds, beyond the check's %d; use shorter windows", ErrInvalid, f.Horizon/2, f.Horizon, policy.MaxHorizon)
+	}
 	for _, p := range ps {
 		f.Producers = append(f.Producers, policy.FileProducer{ID: p.ID, Labels: p.Labels, Max: p.Max})
 	}
@@ -107,6 +111,16 @@ func check(tx *bolt.Tx, rules []Rule, o CheckOptions) (*checked, error) {
 		return ck, &RefusedError{Report: rep}
 	}
 	return ck, nil
+}
+
+// checkHorizon returns the horizon the leak check covers: at least h and
+// at least two of the longest window, since the check sees only windows
+// that end within the horizon and a leak needs two releases to difference.
+func checkHorizon(h int, rules []Rule) int {
+	for _, r := range rules {
+		h = max(h, 2*r.Window)
+	}
+	return h
 }
 
 // activeRules returns the rules not revoked, by id.
