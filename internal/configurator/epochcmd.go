@@ -169,11 +169,15 @@ func runEpochPublish(ctx context.Context, args []string, env *Env) error {
 	fs.StringVar(&bucket, "bucket", registry.DefaultBucket, "key-value bucket")
 	fs.IntVar(&ro.Replicas, "replicas", 1, "stream replicas in the file and for the bucket: 1, or 3 on a cluster")
 	fs.StringVar(&ro.Prefix, "prefix", "ppnet", "subject prefix in the file")
+	timeout := fs.Duration("timeout", 30*time.Second, "with --nats: give up after this long")
 	if err := parseFlags(fs, args, env); err != nil {
 		return err
 	}
 	if out == "" && url == "" {
 		return usageErr(fs, env, "give --out FILE and/or --nats URL")
+	}
+	if *timeout <= 0 {
+		return usageErr(fs, env, "--timeout %v: give a positive duration", *timeout)
 	}
 	return withRegistry(rf, func(r *registry.Registry) error {
 		num, err := epochNumber(r, n)
@@ -197,12 +201,17 @@ func runEpochPublish(ctx context.Context, args []string, env *Env) error {
 		if err != nil {
 			return err
 		}
+		ctx, cancel := context.WithTimeout(ctx, *timeout)
+		defer cancel()
 		return publishKV(ctx, r, env, num, url, opts, bucket, &ro)
 	})
 }
 
 func publishKV(ctx context.Context, r *registry.Registry, env *Env, num uint32, url string, opts []nats.Option, bucket string, ro *registry.RenderOptions) error {
-	opts = append(opts, nats.Name("configurator"), nats.Timeout(10*time.Second))
+	opts = append(opts, nats.Name("configurator"), nats.Timeout(10*time.Second),
+		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+			fmt.Fprintf(env.Stderr, "configurator epoch publish: nats: %v\n", err)
+		}))
 	nc, err := nats.Connect(url, opts...)
 	if err != nil {
 		return fmt.Errorf("configurator: connect %s: %v; check --nats", url, err)
@@ -212,8 +221,6 @@ func publishKV(ctx context.Context, r *registry.Registry, env *Env, num uint32, 
 	if err != nil {
 		return fmt.Errorf("configurator: jetstream: %v", err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
 	kv, err := registry.OpenBucket(ctx, js, bucket, ro.Replicas)
 	if err != nil {
 		return err

@@ -3,14 +3,17 @@ package configurator
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/ppnet/ppnet/internal/natsauth"
 	"github.com/ppnet/ppnet/internal/natsx"
 	"github.com/ppnet/ppnet/internal/netconfig"
 	"github.com/ppnet/ppnet/internal/registry"
@@ -160,5 +163,54 @@ func TestEpochPublishNATS(t *testing.T) {
 	}
 	if _, _, errs := run(t, "epoch", "publish", "--db", db, "--nats", "nats://127.0.0.1:1"); !strings.Contains(errs, "check --nats") {
 		t.Fatalf("unreachable server: %q", errs)
+	}
+}
+
+// TestEpochPublishSecured publishes to a server with NKey users and the
+// per-role permissions of internal/natsauth: the admin's key file works,
+// no key and a PPN's key are refused.
+func TestEpochPublishSecured(t *testing.T) {
+	db := enrolled(t)
+	mustRun(t, 0, "epoch", "plan", "--db", db, "--start", "2026-01-01T00:00:00Z", "--current-round", "0")
+	cfg, err := netconfig.Parse([]byte(mustRun(t, 0, "epoch", "show", "--db", db, "--network")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := cfg.Resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := natsauth.Generate(n, "admin", rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := keys.WriteFiles(dir); err != nil {
+		t.Fatal(err)
+	}
+	opts := &server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoSigs: true, NoLog: true}
+	if err := natsauth.ConfigureServer(opts, n, &keys.Users, nil); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := server.NewServer(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Start()
+	defer func() { srv.Shutdown(); srv.WaitForShutdown() }()
+	if !srv.ReadyForConnections(10 * time.Second) {
+		t.Fatal("server not ready")
+	}
+	url := srv.ClientURL()
+	if out := mustRun(t, 1, "epoch", "publish", "--db", db, "--nats", url); !strings.Contains(out, "Authorization Violation") {
+		t.Fatalf("publish without a key: %q", out)
+	}
+	ppnKey := natsauth.KeyFileName(dir, natsauth.Identity{Role: natsauth.RolePPN, ID: "ppn1"})
+	if out := mustRun(t, 1, "epoch", "publish", "--db", db, "--nats", url, "--nats-key", ppnKey, "--nats-admin", "ppn1", "--timeout", "2s"); !strings.Contains(out, "Permissions Violation") || !strings.Contains(out, "registry: key-value bucket") {
+		t.Fatalf("publish with a PPN's key: %q", out)
+	}
+	adminKey := natsauth.KeyFileName(dir, natsauth.Identity{Role: natsauth.RoleAdmin, ID: "admin"})
+	if out := mustRun(t, 0, "epoch", "publish", "--db", db, "--nats", url, "--nats-key", adminKey); !strings.Contains(out, "key epoch.1") {
+		t.Fatalf("publish as admin: %q", out)
 	}
 }
