@@ -2,8 +2,10 @@ package configurator
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"maps"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -34,7 +36,8 @@ func consumersCommand() command {
 }
 
 func runProducersAdd(_ context.Context, args []string, env *Env) error {
-	fs, rf := newRegFlagSet("producers add", "Enrols one meter.", env, false)
+	fs, rf := newRegFlagSet("producers add", "Enrols one meter, or with --file many in one transaction (all or none).", env, false)
+	file := fs.String("file", "", "enrol the meters of this YAML or JSON `file` (a list of {id, labels, max, public_key}) instead")
 	var p registry.Producer
 	labels := map[string]string{}
 	fs.StringVar(&p.ID, "id", "", "meter id (A–Z a–z 0–9 _ -)")
@@ -50,6 +53,14 @@ func runProducersAdd(_ context.Context, args []string, env *Env) error {
 	})
 	if err := parseFlags(fs, args, env); err != nil {
 		return err
+	}
+	if *file != "" {
+		mixed := false
+		fs.Visit(func(f *flag.Flag) { mixed = mixed || oneOf(f.Name, "id", "max", "public-key", "label") })
+		if mixed {
+			return usageErr(fs, env, "--file enrols from the file alone; drop the other meter flags")
+		}
+		return addProducersFile(rf, *file, env)
 	}
 	if err := need(fs, env, "id", "max", "public-key"); err != nil {
 		return err
@@ -184,4 +195,21 @@ func nonNil[T any](s []T) []T {
 		return []T{}
 	}
 	return s
+}
+
+func addProducersFile(rf *regFlags, path string, env *Env) error {
+	fh, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("configurator: %v; give the producer file with --file", err)
+	}
+	defer fh.Close()
+	ps, err := registry.DecodeProducers(fh)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	err = withRegistry(rf, func(r *registry.Registry) error { return r.AddProducers(ps) })
+	if err == nil {
+		fmt.Fprintf(env.Stderr, "%d producers enrolled from %s\n", len(ps), path)
+	}
+	return err
 }

@@ -62,7 +62,28 @@ func checkKey(kind, id, key string) error {
 }
 
 // AddProducer enrols a meter.
-func (r *Registry) AddProducer(p Producer) error {
+func (r *Registry) AddProducer(p Producer) error { return r.AddProducers([]Producer{p}) }
+
+// AddProducers enrols meters in one transaction: all or none. An error
+// names the first bad entry.
+func (r *Registry) AddProducers(ps []Producer) error {
+	for i := range ps {
+		if err := checkProducer(&ps[i]); err != nil {
+			return err
+		}
+		ps[i].Enrolled = r.now().UTC()
+	}
+	return r.update(func(tx *bolt.Tx) error {
+		for _, p := range ps {
+			if err := put(tx, bucketProducers, "producer", p.ID, p, true); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func checkProducer(p *Producer) error {
 	if err := checkID("producer", p.ID); err != nil {
 		return err
 	}
@@ -74,11 +95,7 @@ func (r *Registry) AddProducer(p Producer) error {
 	if p.Max == 0 || p.Max > sharing.MaxMagnitude {
 		return fmt.Errorf("%w: producer %q max reading %d; declare the largest reading, 1 ≤ max ≤ (q−1)/2 = %d", ErrInvalid, p.ID, p.Max, sharing.MaxMagnitude)
 	}
-	if err := checkKey("producer", p.ID, p.PublicKey); err != nil {
-		return err
-	}
-	p.Enrolled = r.now().UTC()
-	return r.update(func(tx *bolt.Tx) error { return put(tx, bucketProducers, "producer", p.ID, p, true) })
+	return checkKey("producer", p.ID, p.PublicKey)
 }
 
 // AddPPN enrols a PPN; its x-coordinate must differ from every PPN ever
