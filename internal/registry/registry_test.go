@@ -293,7 +293,7 @@ func TestPlanFirstRound(t *testing.T) {
 // TestPlanRendersValidNetwork plans, renders and loads the file with
 // netconfig.Load, then checks the assignment against the rules.
 func TestPlanRendersValidNetwork(t *testing.T) {
-	for _, solver := range []string{"pack", "greedy", "exact"} {
+	for _, solver := range Solvers {
 		t.Run(solver, func(t *testing.T) {
 			r, _ := fixture(t)
 			admitAll(t, r)
