@@ -35,7 +35,10 @@
 // [Epoch.Render] turns an epoch into the static configuration the data
 // plane reads (package netconfig): round 0 of the rendered file is global
 // round F_e, and when the next epoch is known the file's round count ends
-// the epoch at F_{e+1}. [Publish] writes the rendered file into a
+// the epoch at F_{e+1}. [Registry.Publish] writes the rendered file into a
 // JetStream key-value bucket under key "epoch.<number>", which roles can
-// watch.
+// watch; [DecodeEntry] decodes an entry as a role would.
+//
+// [Registry.AddProducers] enrols many meters in one transaction, from a
+// file read by [DecodeProducers].
 package registry

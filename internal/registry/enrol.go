@@ -15,6 +15,7 @@ import (
 
 // Producer is an enrolled meter.
 type Producer struct {
+	// ID is the meter id, also its producer id in rendered networks.
 	ID string `json:"id"`
 	// Labels are matched by rule selectors, e.g. feeder=F12.
 	Labels map[string]string `json:"labels,omitempty"`
@@ -28,6 +29,7 @@ type Producer struct {
 
 // PPN is an enrolled privacy preserving node.
 type PPN struct {
+	// ID names the node.
 	ID string `json:"id"`
 	// X is the public x-coordinate, 1 ≤ x < q, unique for ever.
 	X uint64 `json:"x"`
@@ -45,6 +47,7 @@ type PPN struct {
 
 // Consumer is an enrolled information consumer.
 type Consumer struct {
+	// ID names the consumer.
 	ID string `json:"id"`
 	// Grant is what the consumer is entitled to.
 	Grant policy.FileGrant `json:"grant"`

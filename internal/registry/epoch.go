@@ -14,9 +14,9 @@ import (
 // Clock is the global round clock: round τ starts at Start + τ·Round and
 // its deadline is its end plus Grace. It is fixed for a deployment.
 type Clock struct {
-	Start time.Time     `json:"start"`
-	Round time.Duration `json:"round"`
-	Grace time.Duration `json:"grace"`
+	Start time.Time     `json:"start"` // t0, start of round 0
+	Round time.Duration `json:"round"` // D
+	Grace time.Duration `json:"grace"` // added to a round's end to give its deadline
 }
 
 // RoundAt returns the round in progress at t, or −1 before round 0.
@@ -40,11 +40,11 @@ type EpochRule struct {
 // Epoch is a planned configuration. It holds snapshots of the parties it
 // uses, so it renders the same whatever changes in the registry later.
 type Epoch struct {
-	Number     uint32 `json:"number"`
-	FirstRound uint64 `json:"first_round"`
-	Clock      Clock  `json:"clock"`
-	Threshold  int    `json:"threshold"`
-	W          int    `json:"w"`
+	Number     uint32 `json:"number"`      // e ≥ 1
+	FirstRound uint64 `json:"first_round"` // F_e, a global round
+	Clock      Clock  `json:"clock"`       // the deployment's clock
+	Threshold  int    `json:"threshold"`   // t
+	W          int    `json:"w"`           // PPNs per rule
 	// Solver, Status, LowerBound qualify the minPPN plan.
 	Solver     string `json:"solver"`
 	Status     string `json:"status"`
@@ -58,9 +58,11 @@ type Epoch struct {
 	// Assignment maps each producer to the union of its rules' PPNs.
 	Assignment map[string][]string `json:"assignment"`
 	// Load is the sums per round each active PPN carries.
-	Load      map[string]int64 `json:"load"`
-	Planned   time.Time        `json:"planned"`
-	Published *time.Time       `json:"published,omitempty"`
+	Load map[string]int64 `json:"load"`
+	// Planned and Published are when the epoch was planned and first
+	// published (nil: not yet).
+	Planned   time.Time  `json:"planned"`
+	Published *time.Time `json:"published,omitempty"`
 }
 
 // PlanOptions are the inputs of PlanEpoch.

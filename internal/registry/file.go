@@ -14,10 +14,10 @@ const MaxProducerFile = 256 << 20
 
 // ProducerEntry is one meter in a producer file.
 type ProducerEntry struct {
-	ID        string            `yaml:"id"`
-	Labels    map[string]string `yaml:"labels,omitempty"`
-	Max       uint64            `yaml:"max"`
-	PublicKey string            `yaml:"public_key"`
+	ID        string            `yaml:"id"`               // meter id
+	Labels    map[string]string `yaml:"labels,omitempty"` // e.g. feeder: F12
+	Max       uint64            `yaml:"max"`              // declared largest reading
+	PublicKey string            `yaml:"public_key"`       // X25519, base64
 }
 
 // DecodeProducers reads a producer file: a YAML (or JSON) list of entries

@@ -12,7 +12,9 @@ import (
 
 // Rule is a rule a consumer asked for.
 type Rule struct {
-	ID       string `json:"id"`
+	// ID names the rule; ids are never reused.
+	ID string `json:"id"`
+	// Consumer is the consumer the rule releases to.
 	Consumer string `json:"consumer"`
 	// Producers selects Π: ids and/or a label selector, minus exclusions.
 	// It is resolved against the producers' labels at every check and
