@@ -41,4 +41,21 @@
 //
 // [Registry.AddProducers] enrols many meters in one transaction, from a
 // file read by [DecodeProducers].
+//
+// # Threat model
+//
+// The registry holds public keys only; no private key ever reaches the
+// configurator. Whoever can write the file (or the KV bucket) decides who
+// receives which aggregate, so both must be writable by the operator alone:
+// the file by file permissions (0600), the bucket by NATS permissions (the
+// admin role of internal/natsauth). Roles decode published entries with
+// [DecodeEntry], which re-checks them with netconfig; they do not verify a
+// signature, so the bucket's permissions are the protection.
+//
+// # References
+//
+// C. Rottondi, G. Verticale, A. Capone, "A security framework for smart
+// metering with multiple data consumers" (2012): rules, PPNs and minPPN.
+// docs/deploy.md (operation), docs/policy.md (the check), docs/minppn.md
+// (the solvers), docs/network.md (the network file).
 package registry
