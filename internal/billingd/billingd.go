@@ -188,6 +188,12 @@ func New(cfg Config) (*Daemon, error) {
 		if p.LastRound < p.FirstRound {
 			return nil, fmt.Errorf("billingd: period %s ends (round %d) before it starts (round %d); fix: last_round ≥ first_round", p.Name, p.LastRound, p.FirstRound)
 		}
+		for _, rb := range d.cfg.Rules {
+			k := d.net.Rules[ruleIndex(d.net, rb.Rule)].K
+			if starts, straddle := windowsIn(k, p); straddle || len(starts) == 0 {
+				return nil, tileError(rb.Rule, k, p)
+			}
+		}
 		d.status = append(d.status, PeriodStatus{Period: p, State: "waiting"})
 	}
 	d.m = newMetrics(cfg.Registry)

@@ -92,8 +92,7 @@ func periodTotals(n *netconfig.Network, rb RuleBand, p Period, results map[uint6
 	r := &n.Rules[ri]
 	starts, straddle := windowsIn(r.K, p)
 	if straddle || len(starts) == 0 {
-		return t, false, fmt.Errorf("billingd: rule %q has %d-round windows that do not tile period %s (rounds %d–%d); fix: choose a window that divides the period, e.g. 96 rounds (one day of 15-minute rounds)",
-			r.ID, r.K, p.Name, p.FirstRound, p.LastRound)
+		return t, false, tileError(r.ID, r.K, p)
 	}
 	t = bill.Totals{RuleID: r.ID, Band: rb.Band, FirstRound: p.FirstRound, LastRound: p.LastRound}
 	per := make(map[string]*bill.MeterTotal, len(r.Meters))
@@ -190,4 +189,9 @@ func ruleIndex(n *netconfig.Network, id string) int {
 		}
 	}
 	return -1
+}
+
+func tileError(rule string, k uint64, p Period) error {
+	return fmt.Errorf("billingd: rule %q has %d-round windows that do not tile period %s (rounds %d–%d); fix: give periods that start and end on window boundaries, or a window that divides the period, e.g. 96 rounds (one day of 15-minute rounds)",
+		rule, k, p.Name, p.FirstRound, p.LastRound)
 }

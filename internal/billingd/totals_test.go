@@ -142,7 +142,7 @@ func TestPeriodTotals(t *testing.T) {
 	}
 
 	for _, bad := range []Period{{Name: "2026-03", FirstRound: 2, LastRound: 11}, {Name: "2026-03", FirstRound: 0, LastRound: 9}, {Name: "2026-03", FirstRound: 1, LastRound: 2}} {
-		if _, _, err := periodTotals(n, RuleBand{Rule: "bill"}, bad, full); err == nil || !strings.Contains(err.Error(), "divides the period") {
+		if _, _, err := periodTotals(n, RuleBand{Rule: "bill"}, bad, full); err == nil || !strings.Contains(err.Error(), "do not tile period") {
 			t.Errorf("period %+v with 4-round windows: err %v; want a refusal naming the fix", bad, err)
 		}
 	}
