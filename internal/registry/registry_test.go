@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -433,5 +434,22 @@ func TestHorizonCoversLongWindows(t *testing.T) {
 	_, err = r.RequestRule(Rule{ID: "long", Consumer: "stats", Producers: policy.FileSelection{Selector: "feeder=F13"}, Window: 5000, Kind: "sum"}, nil)
 	if !errors.Is(err, ErrInvalid) || !containsAll(err.Error(), "window of 5000 rounds needs a leak-check horizon of 10000") {
 		t.Fatalf("a window beyond the check: %v", err)
+	}
+}
+
+func TestOpenRefusesBadFiles(t *testing.T) {
+	dir := t.TempDir()
+	garbage := filepath.Join(dir, "garbage.db")
+	must(t, os.WriteFile(garbage, bytes.Repeat([]byte("not a bbolt file "), 512), 0o600))
+	for _, tc := range []struct{ path, want string }{
+		{garbage, "registry: open " + garbage},
+		{filepath.Join(dir, "missing", "r.db"), "give a writable path with --db"},
+	} {
+		if r, err := Open(tc.path, nil); err == nil || !strings.Contains(err.Error(), tc.want) {
+			if r != nil {
+				r.Close()
+			}
+			t.Errorf("Open(%s) = %v; want an error containing %q", tc.path, err, tc.want)
+		}
 	}
 }
