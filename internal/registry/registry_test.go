@@ -453,3 +453,23 @@ func TestOpenRefusesBadFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestPlanRechecksPolicy: a meter enrolled after two rules were admitted
+// changes what a selector resolves to; the plan re-runs the check and
+// refuses, naming the new meter.
+func TestPlanRechecksPolicy(t *testing.T) {
+	r, _ := fixture(t)
+	_, err := r.RequestRule(feederRule("f12", "F12"), nil)
+	must(t, err)
+	_, err = r.RequestRule(Rule{ID: "f12-ids", Consumer: "grid", Producers: policy.FileSelection{IDs: []string{"h1", "h2", "h3", "h4", "h5"}}, Window: 4, Kind: "sum"}, nil)
+	must(t, err)
+	must(t, r.AddProducer(Producer{ID: "h11", Labels: map[string]string{"feeder": "F12"}, Max: 5000, PublicKey: keyGen(t, 4)()}))
+	_, err = r.PlanEpoch(context.Background(), PlanOptions{AutoFirst: true, Clock: Clock{Start: t0, Round: time.Minute}})
+	var refused *RefusedError
+	if !errors.As(err, &refused) || len(refused.Report.Leaks) == 0 || !slices.Equal(refused.Report.Leaks[0].Producers, []string{"h11"}) {
+		t.Fatalf("plan after enrolling h11 on F12: %v; want a refusal deriving h11", err)
+	}
+	if es, _ := r.Epochs(); len(es) != 0 {
+		t.Fatalf("a refused plan stored %d epochs", len(es))
+	}
+}
