@@ -15,9 +15,9 @@ import (
 
 // Period is a billing month and the rounds it bills: [FirstRound, LastRound].
 type Period struct {
-	Name       string `yaml:"name"` // YYYY-MM
-	FirstRound uint64 `yaml:"first_round"`
-	LastRound  uint64 `yaml:"last_round"`
+	Name       string `yaml:"name" json:"name"` // YYYY-MM
+	FirstRound uint64 `yaml:"first_round" json:"first_round"`
+	LastRound  uint64 `yaml:"last_round" json:"last_round"`
 }
 
 // RuleBand names a per-producer rule the bills are made from, and the
