@@ -52,7 +52,7 @@ func TestEpochRunsInDataPlane(t *testing.T) {
 	}
 	clock := Clock{Start: time.Now().Truncate(time.Second), Round: 200 * time.Millisecond, Grace: 200 * time.Millisecond}
 	cur := clock.RoundAt(time.Now())
-	first := uint64(cur+10+3) / 4 * 4 // ≥ 2 s ahead, on a window boundary
+	first := uint64(cur+15+3) / 4 * 4 // ≥ 3 s ahead, on a window boundary
 	e1, err := r.PlanEpoch(ctx, PlanOptions{FirstRound: first, CurrentRound: cur, Clock: clock, Threshold: 2, W: 3})
 	must(t, err)
 	_, err = r.RenderFile(1, nil)
@@ -122,8 +122,13 @@ func runDataPlane(ctx context.Context, t *testing.T, n *netconfig.Network, keys 
 	if len(res) != 4 {
 		t.Fatalf("%d results; want 2 rules × 2 windows", len(res))
 	}
+	var covered uint64
 	for _, x := range res {
 		checkResult(t, n, x, readings)
+		covered += x.Covered
+	}
+	if covered == 0 {
+		t.Fatal("no reading reached any result; every bundle was late")
 	}
 }
 
