@@ -71,6 +71,7 @@ type Config struct {
 	Officers  int                      `yaml:"officers"`  // PII reveal key shares made on first start (default 5)
 	Quorum    int                      `yaml:"quorum"`    // shares needed to reveal (default 3)
 	Policy    bill.Policy              `yaml:"policy"`    // missing-data policy
+	Peers     []Peer                   `yaml:"peers"`     // other consumers shown on /network (health, latest aggregates)
 	OutboxCfg *notify.Options          `yaml:"-"`         // outbox retry settings (nil: defaults)
 	Source    Source                   `yaml:"-"`         // results to bill from; nil starts the consumer in Consumer
 	Net       *netconfig.Network       `yaml:"-"`
@@ -237,6 +238,8 @@ func (d *Daemon) Start(ctx context.Context) error {
 	if d.http, err = daemon.ServeHTTP(d.cfg.HTTP, d.cfg.Registry, d.healthy, map[string]http.Handler{
 		"/":                    http.HandlerFunc(d.serveUI),
 		"/api/billing/periods": http.HandlerFunc(d.servePeriods),
+		"GET /network":         http.HandlerFunc(d.serveNetwork),
+		"GET /api/network":     http.HandlerFunc(d.serveNetwork),
 	}); err != nil {
 		return err
 	}

@@ -105,9 +105,14 @@ func readingSpan(rounds uint64) string {
 // startBilling runs the billing daemon on the utility consumer's results.
 func (d *Net) startBilling(ctx context.Context, b BillingOptions) (*billingd.Daemon, error) {
 	var src *consumer.Consumer
+	var peers []billingd.Peer
 	for i, c := range d.Cfg.Consumers {
-		if c.ID == "utility" && i < len(d.consumers) {
+		switch {
+		case i >= len(d.consumers):
+		case c.ID == "utility":
 			src = d.consumers[i]
+		default:
+			peers = append(peers, billingd.Peer{Name: c.ID, URL: "http://" + d.consumers[i].HTTPAddr()})
 		}
 	}
 	if src == nil {
@@ -116,7 +121,7 @@ func (d *Net) startBilling(ctx context.Context, b BillingOptions) (*billingd.Dae
 	bd, err := billingd.New(billingd.Config{Source: src, Net: d.Net, Consumer: consumer.Config{ID: "utility"},
 		DataDir: filepath.Join(b.Dir, "data"), SinkDir: filepath.Join(b.Dir, "notifications"), Synthetic: b.Customers,
 		Periods: []billingd.Period{{Name: b.Period, FirstRound: 0, LastRound: d.Opts.Rounds - 1}},
-		Poll:    200 * time.Millisecond, Logger: d.Opts.Logger, Utility: "ppnet devnet (demo utility)"})
+		Poll:    200 * time.Millisecond, Logger: d.Opts.Logger, Utility: "ppnet devnet (demo utility)", Peers: peers})
 	if err != nil {
 		return nil, err
 	}
@@ -196,7 +201,7 @@ func (d *Net) reportBilling(bd *billingd.Daemon, b BillingOptions, rep *Report, 
 			b.Period, len(r.Issued), len(r.Estimated), len(r.Held), len(r.UnknownMeters), len(cs), tariff.Rupees(totalPaise))
 	}
 	fmt.Fprintf(w, "billing output: %s (bills/*.pdf, bills.jsonl, notifications/ = demo sink, NOT sent; data/ = billing state)\n", b.Dir)
-	fmt.Fprintf(w, "billing UI: http://%s/\n", bd.HTTPAddr())
+	fmt.Fprintf(w, "billing UI: http://%s/ (network page with the other consumers' aggregates and health: /network)\n", bd.HTTPAddr())
 	if bad > 0 {
 		return fmt.Errorf("devnet: %d bills differ from their meters' own readings", bad)
 	}
