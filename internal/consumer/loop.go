@@ -231,7 +231,7 @@ func (c *Consumer) recover(r *netconfig.ResolvedRule, k wkey, group []share) Res
 	n := uint32(len(r.Meters))
 	for _, run := range a.Missing {
 		for i := run.Start; i < run.Start+run.Len; i++ {
-			res.Missing = append(res.Missing, [2]any{c.net.Meters[r.Meters[i%n]], k.window + uint64(i/n)})
+			res.Missing = append(res.Missing, [2]any{c.net.Meters[r.Meters[i%n]], r.RoundOf(k.window, uint64(i/n))})
 		}
 	}
 	xs := make([]sharing.Element, len(group))

@@ -58,6 +58,10 @@ type Options struct {
 	Tamper map[int]func(rule string, window uint64, vals []sharing.Element)
 	// CommitEvery is passed to every PPN (0: default).
 	CommitEvery int
+	// Extra rules are appended to the devnet's three (time-of-use bands,
+	// say). Round-of-day counts in the devnet's day: 96 rounds, or the
+	// whole run when R is not a multiple of 96.
+	Extra []netconfig.RuleSpec
 }
 
 func (o *Options) defaults() {
@@ -94,10 +98,7 @@ func (o *Options) defaults() {
 // Rules of the devnet: a 15-minute feeder sum over the first half of the
 // meters, a daily neighbourhood sum and a daily per-meter total over all.
 func rules(rounds uint64) []netconfig.RuleSpec {
-	day := uint64(96)
-	if rounds%day != 0 {
-		day = rounds // a short run: one "day" window spanning the run
-	}
+	day := dayRounds(rounds)
 	return []netconfig.RuleSpec{
 		{ID: "feeder-F1-15min", Consumer: "dso", Kind: netconfig.KindSum, Window: 1, Fraction: 0.5},
 		{ID: "neighbourhood-daily", Consumer: "planner", Kind: netconfig.KindSum, Window: day, Fraction: 1},
@@ -105,9 +106,18 @@ func rules(rounds uint64) []netconfig.RuleSpec {
 	}
 }
 
+// dayRounds is the devnet's day: 96 rounds, or a short run's whole length
+// (one "day" window spanning the run).
+func dayRounds(rounds uint64) uint64 {
+	if rounds%96 != 0 {
+		return rounds
+	}
+	return 96
+}
+
 func (o *Options) spec(start time.Time) netconfig.Spec {
 	return netconfig.Spec{PPNs: o.PPNs, Threshold: o.T, W: o.W, Meters: o.Meters, Producers: o.Producers, Chunk: o.Chunk,
-		Round: o.Round, Grace: o.Grace, Rounds: o.Rounds, Rules: rules(o.Rounds), Start: start}
+		Round: o.Round, Grace: o.Grace, Rounds: o.Rounds, PerDay: dayRounds(o.Rounds), Rules: append(rules(o.Rounds), o.Extra...), Start: start}
 }
 
 // Net is a running devnet.

@@ -164,6 +164,9 @@ func (d *Net) check(r consumer.Result, readings map[[2]uint64]int64) Row {
 	row.PlainValues = map[string]int64{}
 	covered := uint64(0)
 	for j := uint64(0); j < rule.K; j++ {
+		if !rule.InBand(r.WindowStart + j) {
+			continue // a banded rule covers only its in-band rounds
+		}
 		for _, m := range rule.Meters {
 			k := [2]uint64{uint64(m), r.WindowStart + j}
 			if missing[k] {

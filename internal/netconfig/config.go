@@ -10,7 +10,11 @@
 // meter m (numbered across producers in file order), rule r, consumer c.
 // Round τ covers [t0 + τ·D, t0 + (τ+1)·D) and its deadline is the end of the
 // round plus the grace G. A rule with window k groups rounds
-// [w·k, (w+1)·k) into window w. A meter serves every PPN of every rule that
+// [w·k, (w+1)·k) into window w. A rule with a band B (round-of-day ranges,
+// round-of-day = τ mod rounds.per_day) releases per window only the sum over
+// its rounds in B; its window must be whole days, so every window has the
+// same number R of in-band rounds, and its (meter, round) slots are the
+// n·R in-band pairs (ResolvedRule.Row numbers them). A meter serves every PPN of every rule that
 // includes it; its polynomial has degree < t and is evaluated once per PPN it
 // serves.
 //
@@ -55,6 +59,7 @@ type Rounds struct {
 	Grace    time.Duration `yaml:"grace"`     // G, added to the end of a round to give its deadline
 	Count    uint64        `yaml:"count"`     // rounds in this epoch; 0 means unbounded
 	MaxAhead uint64        `yaml:"max_ahead"` // bundles more rounds than this past the first unsealed round are rejected (default 1024)
+	PerDay   uint64        `yaml:"per_day"`   // rounds per day, for bands: round-of-day is τ mod per_day (96 for 15-minute rounds)
 }
 
 // Streams names the JetStream streams and subjects.
@@ -91,10 +96,19 @@ type Producer struct {
 type Rule struct {
 	ID           string   `yaml:"id"`
 	Consumer     string   `yaml:"consumer"`
-	Kind         string   `yaml:"kind"`          // "sum" or "per-producer"
-	WindowRounds uint64   `yaml:"window_rounds"` // k
-	Meters       []string `yaml:"meters"`        // the resolved producer set Π
-	PPNs         []string `yaml:"ppns"`          // the w PPNs assigned, w ≥ threshold
+	Kind         string   `yaml:"kind"`           // "sum" or "per-producer"
+	WindowRounds uint64   `yaml:"window_rounds"`  // k
+	Meters       []string `yaml:"meters"`         // the resolved producer set Π
+	PPNs         []string `yaml:"ppns"`           // the w PPNs assigned, w ≥ threshold
+	Band         *Band    `yaml:"band,omitempty"` // optional time-of-use band
+}
+
+// Band restricts a rule to the rounds whose round-of-day (τ mod
+// rounds.per_day) lies in one of its half-open ranges [from, to). Windows
+// still tile all rounds; a window's value covers only its in-band rounds.
+type Band struct {
+	Name   string      `yaml:"name,omitempty"` // the tariff band it measures, e.g. "peak"
+	Rounds [][2]uint64 `yaml:"rounds"`         // round-of-day ranges [from, to), e.g. [[72, 88]] = 18:00–22:00
 }
 
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)

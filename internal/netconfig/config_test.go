@@ -112,6 +112,11 @@ func FuzzParseResolve(f *testing.F) {
 	}
 	y, _ := c.Marshal()
 	f.Add(y)
+	if c, _, err = Generate(bandSpec(), rand.Reader); err != nil {
+		f.Fatal(err)
+	}
+	y, _ = c.Marshal()
+	f.Add(y)
 	f.Add([]byte("epoch: 1\nthreshold: 2\nppns: [{id: a, x: 1}]\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		c, err := Parse(b)
@@ -120,4 +125,105 @@ func FuzzParseResolve(f *testing.F) {
 		}
 		_, _ = c.Resolve() // must not panic
 	})
+}
+
+func bandSpec() Spec {
+	s := testSpec()
+	s.Rounds, s.PerDay = 192, 96
+	s.Rules = append(s.Rules,
+		RuleSpec{ID: "peak", Consumer: "utility", Kind: KindPerProducer, Window: 96, Fraction: 1, Band: &Band{Name: "peak", Rounds: [][2]uint64{{72, 88}}}},
+		RuleSpec{ID: "offpeak", Consumer: "utility", Kind: KindSum, Window: 192, Fraction: 1, Band: &Band{Name: "off-peak", Rounds: [][2]uint64{{88, 96}, {0, 24}}}})
+	return s
+}
+
+func TestBandRows(t *testing.T) {
+	c, _, err := Generate(bandSpec(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := c.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2, err := Parse(y)
+	if err != nil {
+		t.Fatalf("parse own output: %v\n%s", err, y)
+	}
+	n, err := c2.Resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		rule        int
+		rows, slots uint64
+	}{
+		{1, 96, 960},             // no band: every round
+		{2, 16, 160},             // 18:00–22:00 of one day
+		{3, 2 * 32, 2 * 32 * 10}, // 22:00–06:00 over two days
+	}
+	for _, tc := range tests {
+		r := &n.Rules[tc.rule]
+		if r.Rows != tc.rows || uint64(r.Slots) != tc.slots {
+			t.Fatalf("rule %s: %d rows, %d slots; want %d, %d", r.ID, r.Rows, r.Slots, tc.rows, tc.slots)
+		}
+		// Row and RoundOf are inverse, rows are dense and increasing, and
+		// exactly the in-band rounds have one.
+		next := uint64(0)
+		for off := uint64(0); off < r.K; off++ {
+			j, ok := r.Row(off)
+			if ok != r.InBand(off) || ok != inRanges(r.Band, off%96) {
+				t.Fatalf("rule %s offset %d: in band %v, InBand %v", r.ID, off, ok, r.InBand(off))
+			}
+			if !ok {
+				continue
+			}
+			if j != next || r.RoundOf(r.K, j) != r.K+off {
+				t.Fatalf("rule %s offset %d: row %d (want %d), back to round %d", r.ID, off, j, next, r.RoundOf(r.K, j))
+			}
+			next++
+		}
+		if next != r.Rows {
+			t.Fatalf("rule %s: %d in-band rounds per window, Rows %d", r.ID, next, r.Rows)
+		}
+	}
+}
+
+func inRanges(b *Band, d uint64) bool {
+	if b == nil {
+		return true
+	}
+	for _, r := range b.Rounds {
+		if d >= r[0] && d < r[1] {
+			return true
+		}
+	}
+	return false
+}
+
+func TestBandRejects(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(*Config)
+		want   string
+	}{
+		{"no per_day", func(c *Config) { c.Rounds.PerDay = 0 }, "rounds.per_day is not set"},
+		{"empty", func(c *Config) { c.Rules[2].Band.Rounds = nil }, "band has no rounds"},
+		{"reversed", func(c *Config) { c.Rules[2].Band.Rounds = [][2]uint64{{88, 72}} }, "from < to"},
+		{"beyond day", func(c *Config) { c.Rules[2].Band.Rounds = [][2]uint64{{88, 100}} }, "split a range across midnight"},
+		{"part day window", func(c *Config) { c.Rules[2].WindowRounds = 48 }, "whole number of days"},
+		{"bad name", func(c *Config) { c.Rules[2].Band.Name = "peak hours" }, "band name"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, _, err := Generate(bandSpec(), rand.Reader)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.mutate(c)
+			_, err = c.Resolve()
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "netconfig: ") {
+				t.Fatalf("error %v, want one mentioning %q", err, tc.want)
+			}
+		})
+	}
 }

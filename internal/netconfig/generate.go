@@ -21,6 +21,7 @@ type Spec struct {
 	Round     time.Duration // D
 	Grace     time.Duration // G
 	Rounds    uint64        // rounds in the epoch
+	PerDay    uint64        // rounds per day (rounds.per_day), needed by banded rules
 	Rules     []RuleSpec
 }
 
@@ -29,6 +30,7 @@ type RuleSpec struct {
 	ID, Consumer, Kind string
 	Window             uint64
 	Fraction           float64 // share of the meters covered, in (0, 1]
+	Band               *Band   // optional time-of-use band
 }
 
 // Keys are the private keys of a generated network, by index.
@@ -43,7 +45,7 @@ func Generate(s Spec, rnd io.Reader) (*Config, *Keys, error) {
 		return nil, nil, fmt.Errorf("netconfig: spec with %d PPNs, t = %d, w = %d, %d meters; need t ≤ w ≤ N and at least one meter", s.PPNs, s.Threshold, s.W, s.Meters)
 	}
 	c := &Config{Epoch: 1, Threshold: s.Threshold,
-		Rounds: Rounds{Start: s.Start, Duration: s.Round, Grace: s.Grace, Count: s.Rounds}}
+		Rounds: Rounds{Start: s.Start, Duration: s.Round, Grace: s.Grace, Count: s.Rounds, PerDay: s.PerDay}}
 	keys := &Keys{}
 	newKey := func() (string, *ecdh.PrivateKey, error) {
 		k, err := seal.GenerateKey(rnd)
@@ -97,7 +99,7 @@ func Generate(s Spec, rnd io.Reader) (*Config, *Keys, error) {
 	for i, r := range s.Rules {
 		n := int(r.Fraction * float64(s.Meters))
 		n = max(1, min(n, s.Meters))
-		rule := Rule{ID: r.ID, Consumer: r.Consumer, Kind: r.Kind, WindowRounds: r.Window, Meters: meters[:n]}
+		rule := Rule{ID: r.ID, Consumer: r.Consumer, Kind: r.Kind, WindowRounds: r.Window, Meters: meters[:n], Band: r.Band}
 		for j := 0; j < s.W; j++ {
 			rule.PPNs = append(rule.PPNs, c.PPNs[(i+j)%s.PPNs].ID)
 		}

@@ -45,10 +45,16 @@ type ResolvedRule struct {
 	Meters     []uint32          // meter indexes, increasing; position in this list is p
 	PPNs       []int             // PPN indexes, increasing
 	Pos        map[uint32]int    // meter index → position p
-	Slots      uint32            // len(Meters)·K
+	Slots      uint32            // len(Meters)·Rows
 	Values     int               // shares per aggregate: 1 for sum, len(Meters) for per-producer
 	Xs         []sharing.Element // x-coordinates of PPNs, in order
 	ConsumerID string            // consumer id
+	Band       *Band             // time-of-use band, nil for all rounds
+	PerDay     uint64            // rounds per day when Band is set
+	Rows       uint64            // in-band rounds per window: K without a band
+
+	dayRow    []int32  // per round-of-day: its row among the day's in-band rounds, or −1
+	dayRounds []uint32 // the in-band rounds-of-day, increasing
 }
 
 // Resolve checks c and builds its Network. Errors name the offending entry
@@ -212,7 +218,10 @@ func (n *Network) resolveRules() error {
 		for p, m := range rr.Meters {
 			rr.Pos[m] = p
 		}
-		slots := uint64(len(rr.Meters)) * r.WindowRounds
+		if err := c.resolveBand(&rr, r.Band); err != nil {
+			return err
+		}
+		slots := uint64(len(rr.Meters)) * rr.Rows
 		if slots >= 1<<32 {
 			return fmt.Errorf("netconfig: rule %q covers %d (meter, round) pairs per window; keep it below 2^32", r.ID, slots)
 		}

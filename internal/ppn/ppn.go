@@ -6,7 +6,10 @@
 // chunk, the bundle header as associated data) and adds each share to the
 // accumulator of every (rule, window) the meter belongs to. It never sees a
 // reading: a share f_m(x_n) of one polynomial of degree < t reveals nothing
-// about µ_m = f_m(0) to fewer than t PPNs.
+// about µ_m = f_m(0) to fewer than t PPNs. A rule with a time-of-use band
+// takes a share only for rounds in its band (netconfig.ResolvedRule.Row);
+// its coverage counts in-band (meter, round) slots only, so a meter is not
+// missing for a round outside the band.
 //
 // # Rounds and seals
 //

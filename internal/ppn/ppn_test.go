@@ -28,14 +28,14 @@ type fixture struct {
 	seq  uint64
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t *testing.T, extra ...netconfig.RuleSpec) *fixture {
 	t.Helper()
 	spec := netconfig.Spec{PPNs: 3, Threshold: 2, W: 3, Meters: 4, Producers: 2,
-		Start: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Round: time.Minute, Grace: time.Second, Rounds: 4,
-		Rules: []netconfig.RuleSpec{
+		Start: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Round: time.Minute, Grace: time.Second, Rounds: 4, PerDay: 2,
+		Rules: append([]netconfig.RuleSpec{
 			{ID: "total", Consumer: "c", Kind: netconfig.KindSum, Window: 2, Fraction: 1},
 			{ID: "bill", Consumer: "c", Kind: netconfig.KindPerProducer, Window: 2, Fraction: 1},
-		}}
+		}, extra...)}
 	cfg, keys, err := netconfig.Generate(spec, rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -233,4 +233,53 @@ func (f *fixture) openPart0(b wire.Bundle) []sharing.Element {
 		f.t.Fatal(err)
 	}
 	return es
+}
+
+// TestBandAddsInBandRoundsOnly runs a sum rule restricted to the second
+// round of each two-round "day": round 0 is outside it, round 1 inside.
+func TestBandAddsInBandRoundsOnly(t *testing.T) {
+	f := newFixture(t, netconfig.RuleSpec{ID: "late", Consumer: "c", Kind: netconfig.KindSum, Window: 2, Fraction: 1,
+		Band: &netconfig.Band{Name: "late", Rounds: [][2]uint64{{1, 2}}}})
+	out := []wire.Bundle{f.bundle(0, 0, 10, 20), f.bundle(1, 0, 30, 40)}
+	in := []wire.Bundle{f.bundle(0, 1, 1, 2)} // producer 1 sends nothing in round 1
+	for _, b := range append(out, in...) {
+		f.feed(b.Marshal())
+	}
+	f.feed(in[0].Marshal()) // a duplicate in the band is still counted once
+	// total and bill take 4 meters × round 0 + 2 meters × round 1; the
+	// banded rule only the 2 meters of round 1.
+	if got := testutil.ToFloat64(f.p.m.shares); got != 2*(4+2)+2 {
+		t.Fatalf("shares added %v, want 14", got)
+	}
+	if got := testutil.ToFloat64(f.p.m.duplicates); got != 6 {
+		t.Fatalf("duplicates %v, want 6 (the repeated bundle's 2 meters in 3 rules)", got)
+	}
+	f.feed((&wire.Seal{Epoch: 1, Round: 1, PPN: 1}).Marshal())
+	a, err := wire.DecodeAggregate(f.p.st.outbox[winKey{2, 0}])
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 4 meters × 1 in-band round: producer 1's two meters are missing for
+	// round 1 (slots 2 and 3); nobody is missing for round 0.
+	if a.Slots != 4 || a.Covered() != 2 || len(a.Missing) != 1 || a.Missing[0] != (wire.Run{Start: 2, Len: 2}) {
+		t.Fatalf("banded aggregate: %d slots, %d covered, missing %v; want 4, 2, [{2 2}]", a.Slots, a.Covered(), a.Missing)
+	}
+	var want sharing.Element
+	for _, e := range f.openPart0(in[0]) {
+		want = want.Add(e)
+	}
+	ring := seal.NewKeyring(f.keys.Consumers[0], 1)
+	ring.AddPeer(seal.PurposeAggregate, 0, f.net.PPNKeys[0])
+	aead, _ := ring.AEAD(seal.PurposeAggregate, 0)
+	p, err := seal.Open(aead, nil, seal.AggregateNonce(1, 2, 0), a.Sealed, a.Header)
+	if err != nil {
+		t.Fatalf("consumer cannot open the aggregate: %v", err)
+	}
+	got := make([]sharing.Element, 1)
+	if err := wire.DecodeElements(got, p); err != nil {
+		t.Fatal(err)
+	}
+	if got[0] != want {
+		t.Fatalf("banded aggregate share %v, want %v (round 1's parts only)", got[0], want)
+	}
 }

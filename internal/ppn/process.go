@@ -112,7 +112,8 @@ func (p *PPN) applyBundle(data []byte) error {
 }
 
 // add adds the shares of the meters serving this PPN to every window of
-// every rule they are in, once per (meter, round).
+// every rule they are in, once per (meter, round), skipping rules whose
+// band the round is outside.
 func (p *PPN) add(round uint64, meters []uint32, shares []sharing.Element) {
 	// Every meter of a bundle is in the same round, so each rule's window
 	// is looked up once per bundle.
@@ -131,6 +132,10 @@ func (p *PPN) add(round uint64, meters []uint32, shares []sharing.Element) {
 		for _, rs := range p.meterRules[m] {
 			r := &p.net.Rules[rs.rule]
 			start := round / r.K * r.K
+			row, in := r.Row(round - start)
+			if !in {
+				continue // outside the rule's time-of-use band
+			}
 			w := p.wins[rs.rule]
 			if w == nil {
 				key := winKey{int(rs.rule), start}
@@ -140,7 +145,7 @@ func (p *PPN) add(round uint64, meters []uint32, shares []sharing.Element) {
 				}
 				p.wins[rs.rule] = w
 			}
-			slot := uint32(round-start)*uint32(len(r.Meters)) + uint32(rs.pos)
+			slot := uint32(row)*uint32(len(r.Meters)) + uint32(rs.pos)
 			if w.covered[slot/64]&(1<<(slot%64)) != 0 {
 				dup++
 				continue
