@@ -33,8 +33,9 @@ type EpochRule struct {
 	Consumer  string   `json:"consumer"`
 	Kind      string   `json:"kind"`
 	Window    int      `json:"window"`
-	Producers []string `json:"producers"` // the resolved Π
-	PPNs      []string `json:"ppns"`      // the w PPNs assigned
+	Producers []string `json:"producers"`      // the resolved Π
+	PPNs      []string `json:"ppns"`           // the w PPNs assigned
+	Band      [][2]int `json:"band,omitempty"` // time-of-use band: rounds of the day [from, to)
 }
 
 // Epoch is a planned configuration. It holds snapshots of the parties it
@@ -55,6 +56,9 @@ type Epoch struct {
 	Producers []Producer  `json:"producers"`
 	Consumers []Consumer  `json:"consumers"`
 	Rules     []EpochRule `json:"rules"`
+	// RoundsPerDay defines the rules' bands (round of the day = global
+	// round mod RoundsPerDay); 0 when no rule has a band.
+	RoundsPerDay int `json:"rounds_per_day,omitempty"`
 	// Assignment maps each producer to the union of its rules' PPNs.
 	Assignment map[string][]string `json:"assignment"`
 	// Load is the sums per round each active PPN carries.
@@ -175,10 +179,17 @@ func (r *Registry) PlanEpoch(ctx context.Context, o PlanOptions) (*Epoch, error)
 		if len(rules) == 0 {
 			return fmt.Errorf("%w: no active rules; admit one with rules request before planning", ErrInvalid)
 		}
+		perDay := o.Check.withDefaults().RoundsPerDay
 		for _, rl := range rules {
-			if len(rl.Band) > 0 {
-				return fmt.Errorf("%w: rule %q has a time-of-use band, which the data plane (netconfig) cannot run yet; revoke it or ask for it without a band", ErrInvalid, rl.ID)
+			if len(rl.Band) == 0 {
+				continue
 			}
+			// The data plane counts a band's rounds per window, so every
+			// window must hold whole days; epochs then start on a day too.
+			if rl.Window%perDay != 0 {
+				return fmt.Errorf("%w: rule %q has a time-of-use band and a window of %d rounds, not whole days of %d rounds, which the data plane cannot run; revoke it and ask for a window of whole days", ErrInvalid, rl.ID, rl.Window, perDay)
+			}
+			e.RoundsPerDay = perDay
 		}
 		if ck, err = check(tx, rules, o.Check.withDefaults()); err != nil {
 			return err
@@ -339,7 +350,7 @@ func (e *Epoch) assign(ctx context.Context, o PlanOptions, ck *checked, cand []P
 	served := make([]map[int]bool, len(ck.producers))
 	for i, r := range ck.policy.Rules {
 		src := ck.rules[i]
-		er := EpochRule{ID: r.ID, Consumer: src.Consumer, Kind: src.Kind, Window: src.Window}
+		er := EpochRule{ID: r.ID, Consumer: src.Consumer, Kind: src.Kind, Window: src.Window, Band: src.Band}
 		for _, p := range r.Producers {
 			er.Producers = append(er.Producers, ck.producers[p].ID)
 			if served[p] == nil {

@@ -406,12 +406,47 @@ func TestPlanRefusals(t *testing.T) {
 	if _, err := r.PlanEpoch(ctx, PlanOptions{AutoFirst: true, Clock: clock, Solver: "cplex"}); err == nil || !containsAll(err.Error(), `solver "cplex"`) {
 		t.Fatalf("unknown solver: %v", err)
 	}
-	band := Rule{ID: "peak", Consumer: "billing", Producers: policy.FileSelection{Selector: "feeder=F12"}, Window: 192, Kind: "per-producer", Band: [][2]int{{72, 88}}}
+	band := Rule{ID: "peak", Consumer: "billing", Producers: policy.FileSelection{Selector: "feeder=F12"}, Window: 288, Kind: "per-producer", Band: [][2]int{{72, 88}}}
+	_, err := r.RequestRule(band, &CheckOptions{Horizon: 288})
+	must(t, err)
+	if _, err := r.PlanEpoch(ctx, PlanOptions{AutoFirst: true, Clock: clock, Check: &CheckOptions{RoundsPerDay: 192}}); err == nil || !containsAll(err.Error(), `rule "peak" has a time-of-use band and a window of 288 rounds, not whole days of 192`) {
+		t.Fatalf("plan with a band rule over 1.5 days: %v", err)
+	}
+}
+
+// TestPlanBand: a rule with a time-of-use band is planned and rendered into
+// the network file with its band and rounds per day, and the epoch starts
+// on a day boundary so round-of-day means the same in the file as in the
+// policy check.
+func TestPlanBand(t *testing.T) {
+	r, _ := fixture(t)
+	ctx := context.Background()
+	admitAll(t, r)
+	band := Rule{ID: "peak", Consumer: "billing", Producers: policy.FileSelection{Selector: "feeder=F12"}, Window: 192, Kind: "per-producer", Band: [][2]int{{88, 96}, {0, 24}}}
 	_, err := r.RequestRule(band, &CheckOptions{Horizon: 192})
 	must(t, err)
-	if _, err := r.PlanEpoch(ctx, PlanOptions{AutoFirst: true, Clock: clock}); err == nil || !containsAll(err.Error(), `rule "peak" has a time-of-use band`) {
-		t.Fatalf("plan with a band rule: %v", err)
+	e, err := r.PlanEpoch(ctx, PlanOptions{AutoFirst: true, CurrentRound: 100, Clock: Clock{Start: t0, Round: 15 * time.Minute}})
+	must(t, err)
+	if e.RoundsPerDay != 96 || e.FirstRound%96 != 0 {
+		t.Fatalf("epoch: rounds per day %d, first round %d; want 96 and a whole day", e.RoundsPerDay, e.FirstRound)
 	}
+	c, err := e.Render(nil, nil)
+	must(t, err)
+	n, err := c.Resolve()
+	must(t, err)
+	for _, rr := range n.Rules {
+		if rr.ID != "peak" {
+			if rr.Band != nil {
+				t.Errorf("rule %s rendered with a band", rr.ID)
+			}
+			continue
+		}
+		if c.Rounds.PerDay != 96 || rr.Band == nil || !slices.Equal(rr.Band.Rounds, [][2]uint64{{88, 96}, {0, 24}}) || rr.Rows != 2*32 {
+			t.Fatalf("rendered peak rule: per_day %d, band %+v, %d rows; want 96, [[88 96] [0 24]], 64", c.Rounds.PerDay, rr.Band, rr.Rows)
+		}
+		return
+	}
+	t.Fatal("rule peak not rendered")
 }
 
 func writeFile(path string, b []byte) error { return os.WriteFile(path, b, 0o600) }

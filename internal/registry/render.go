@@ -27,6 +27,7 @@ func (e *Epoch) Render(next *Epoch, opts *RenderOptions) (*netconfig.Config, err
 			Start:    e.Clock.Start.Add(time.Duration(e.FirstRound) * e.Clock.Round).UTC(),
 			Duration: e.Clock.Round,
 			Grace:    e.Clock.Grace,
+			PerDay:   uint64(e.RoundsPerDay),
 		},
 	}
 	if opts != nil {
@@ -49,8 +50,15 @@ func (e *Epoch) Render(next *Epoch, opts *RenderOptions) (*netconfig.Config, err
 		c.MaxReading = max(c.MaxReading, p.Max)
 	}
 	for _, r := range e.Rules {
-		c.Rules = append(c.Rules, netconfig.Rule{ID: r.ID, Consumer: r.Consumer, Kind: r.Kind,
-			WindowRounds: uint64(r.Window), Meters: r.Producers, PPNs: r.PPNs})
+		nr := netconfig.Rule{ID: r.ID, Consumer: r.Consumer, Kind: r.Kind,
+			WindowRounds: uint64(r.Window), Meters: r.Producers, PPNs: r.PPNs}
+		if len(r.Band) > 0 {
+			nr.Band = &netconfig.Band{}
+			for _, b := range r.Band {
+				nr.Band.Rounds = append(nr.Band.Rounds, [2]uint64{uint64(b[0]), uint64(b[1])})
+			}
+		}
+		c.Rules = append(c.Rules, nr)
 	}
 	if _, err := c.Resolve(); err != nil {
 		return nil, fmt.Errorf("registry: epoch %d does not render to a valid network file: %w", e.Number, err)
