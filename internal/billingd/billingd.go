@@ -13,6 +13,13 @@
 // billing web UI (package billing/web), its JSON API, the period status at
 // /api/billing/periods, /metrics and /healthz.
 //
+// Time-of-use: a per-producer rule with a band (netconfig.Band) yields
+// bill.Totals for that band (its name is the tariff band, e.g. "peak"),
+// with coverage counted over the band's rounds only. A customer on a
+// time-of-use schedule is billed from one such total per band of the
+// schedule; a flat-rate customer from the all-rounds rule. Both kinds are
+// billed in one period when the consumer has both kinds of rule.
+//
 // Meters map to customers through the customer registry (each customer
 // names its meter id). Windows of a rule must tile each period (a daily
 // window of 96 rounds tiles a calendar month of 15-minute rounds); the
@@ -59,7 +66,7 @@ type Config struct {
 	Consumer  consumer.Config          `yaml:"consumer"`  // the embedded ppnet consumer (unless Source is set)
 	DataDir   string                   `yaml:"data_dir"`  // billing.db, pay.key, contact.key, officers/
 	HTTP      string                   `yaml:"http"`      // UI, API, /metrics, /healthz (default 127.0.0.1:0)
-	Rules     []RuleBand               `yaml:"rules"`     // default: the consumer's per-producer rules, all rounds
+	Rules     []RuleBand               `yaml:"rules"`     // default: the consumer's per-producer rules, each billed as its band (all rounds without one)
 	Periods   []Period                 `yaml:"periods"`   // default: calendar months of the round clock (IST)
 	Utility   string                   `yaml:"utility"`   // issuer printed on bills
 	PayBase   string                   `yaml:"pay_base"`  // payment link base URL (default http://<HTTP address>)
@@ -201,6 +208,14 @@ func New(cfg Config) (*Daemon, error) {
 	return d, nil
 }
 
+// bandName is the tariff band a rule measures: "" for all rounds.
+func bandName(r *netconfig.ResolvedRule) string {
+	if r.Band == nil {
+		return ""
+	}
+	return r.Band.Name
+}
+
 // resolveRules defaults the rules to the consumer's per-producer rules and
 // checks each named one is a per-producer rule of the consumer.
 func (d *Daemon) resolveRules() error {
@@ -208,17 +223,26 @@ func (d *Daemon) resolveRules() error {
 	if len(d.cfg.Rules) == 0 {
 		for _, r := range d.net.Rules {
 			if r.Kind == netconfig.KindPerProducer && (id == "" || r.ConsumerID == id) {
-				d.cfg.Rules = append(d.cfg.Rules, RuleBand{Rule: r.ID})
+				d.cfg.Rules = append(d.cfg.Rules, RuleBand{Rule: r.ID, Band: bandName(&r)})
 			}
 		}
 		if len(d.cfg.Rules) == 0 {
 			return fmt.Errorf("billingd: consumer %q has no per-producer rule in the network configuration; fix: add one (kind per-producer, a window dividing the month)", id)
 		}
 	}
-	for _, rb := range d.cfg.Rules {
+	for k, rb := range d.cfg.Rules {
 		i := ruleIndex(d.net, rb.Rule)
 		if i < 0 || d.net.Rules[i].Kind != netconfig.KindPerProducer {
 			return fmt.Errorf("billingd: rule %q is not a per-producer rule of the network; fix: bill from a per-producer rule", rb.Rule)
+		}
+		r := &d.net.Rules[i]
+		switch {
+		case rb.Band == "" && r.Band != nil:
+			if d.cfg.Rules[k].Band = bandName(r); d.cfg.Rules[k].Band == "" {
+				return fmt.Errorf("billingd: rule %q has a time-of-use band without a name; fix: name the tariff band it measures (band: in the billing rules, or band.name in the network file)", rb.Rule)
+			}
+		case rb.Band != "" && r.Band == nil:
+			return fmt.Errorf("billingd: rule %q covers every round but is billed as band %q; fix: bill band %q from a rule with that time-of-use band", rb.Rule, rb.Band, rb.Band)
 		}
 		if id != "" && d.net.Rules[i].ConsumerID != id {
 			return fmt.Errorf("billingd: rule %q belongs to consumer %q, not %q; fix: run the billing daemon as that consumer", rb.Rule, d.net.Rules[i].ConsumerID, id)

@@ -21,7 +21,10 @@ type Period struct {
 }
 
 // RuleBand names a per-producer rule the bills are made from, and the
-// time-of-use band it is restricted to ("" for all rounds).
+// tariff's time-of-use band it measures ("" for all rounds). Band must name
+// a band of the customers' schedule (e.g. "peak") and is taken from the
+// rule's band.name in the network file when not given; a rule with a band
+// is billed only as a band, a rule without one only as all rounds.
 type RuleBand struct {
 	Rule string `yaml:"rule"`
 	Band string `yaml:"band"`
@@ -115,7 +118,7 @@ func periodTotals(n *netconfig.Network, rb RuleBand, p Period, results map[uint6
 			id := n.Meters[m]
 			mt := per[id]
 			if res.Error != "" || res.Values == nil {
-				mt.RoundsMissing += int(r.K)
+				mt.RoundsMissing += int(r.Rows)
 				continue
 			}
 			v, ok := res.Values[id]
@@ -124,7 +127,7 @@ func periodTotals(n *netconfig.Network, rb RuleBand, p Period, results map[uint6
 			}
 			mt.Wh += v
 			mt.RoundsMissing += missing[id]
-			mt.RoundsCovered += int(r.K) - missing[id]
+			mt.RoundsCovered += int(r.Rows) - missing[id]
 		}
 	}
 	if len(digests) == 1 {
@@ -164,11 +167,17 @@ func coverage(n *netconfig.Network, r *netconfig.ResolvedRule, res consumer.Resu
 			return nil, wire.Digest{}, fmt.Errorf("billingd: rule %q window %d: %v", r.ID, res.WindowStart, err)
 		}
 		pos, ok := r.Pos[uint32(mi)]
-		if !ok || round < res.WindowStart || round >= res.WindowStart+r.K {
-			return nil, wire.Digest{}, fmt.Errorf("billingd: rule %q window %d: missing pair (%s, round %d) is outside the rule's meters or window", r.ID, res.WindowStart, id, round)
+		var row uint64
+		if ok && round >= res.WindowStart && round < res.WindowStart+r.K {
+			row, ok = r.Row(round - res.WindowStart)
+		} else {
+			ok = false
+		}
+		if !ok {
+			return nil, wire.Digest{}, fmt.Errorf("billingd: rule %q window %d: missing pair (%s, round %d) is outside the rule's meters, window or band", r.ID, res.WindowStart, id, round)
 		}
 		missing[id]++
-		slots = append(slots, uint32((round-res.WindowStart)*nm+uint64(pos)))
+		slots = append(slots, uint32(row*nm+uint64(pos)))
 	}
 	slices.Sort(slots)
 	var runs []wire.Run

@@ -45,13 +45,14 @@ func testSeed(t *testing.T) uint64 {
 }
 
 // missingPairs lists a window's missing slots as the consumer reports them:
-// (meter id, round) with slot = j·n + p.
+// (meter id, round) with slot = j·n + p, j the row of the round among the
+// window's in-band rounds.
 func missingPairs(n *netconfig.Network, r *netconfig.ResolvedRule, window uint64, runs []wire.Run) [][2]any {
 	out := [][2]any{}
 	nm := uint32(len(r.Meters))
 	for _, run := range runs {
 		for i := run.Start; i < run.Start+run.Len; i++ {
-			out = append(out, [2]any{n.Meters[r.Meters[i%nm]], float64(window + uint64(i/nm))})
+			out = append(out, [2]any{n.Meters[r.Meters[i%nm]], float64(r.RoundOf(window, uint64(i/nm)))})
 		}
 	}
 	return out
@@ -59,11 +60,34 @@ func missingPairs(n *netconfig.Network, r *netconfig.ResolvedRule, window uint64
 
 // TestCoverageDigest: the digest recomputed from a result's missing pairs
 // equals the digest of the runs the PPNs put in their aggregates, for random
-// coverage (pairs given in shuffled order, as JSON numbers).
+// coverage (pairs given in shuffled order, as JSON numbers), for a rule over
+// all rounds and one with a time-of-use band.
 func TestCoverageDigest(t *testing.T) {
 	n := testNet(t, 7, time.Now(), time.Second, 40, 8)
-	r := &n.Rules[0]
+	cfg, _, err := netconfig.Generate(netconfig.Spec{PPNs: 3, Threshold: 2, W: 3, Meters: 7, Producers: 1, Start: time.Now(), Round: time.Second,
+		Grace: time.Second, Rounds: 40, PerDay: 4, Rules: []netconfig.RuleSpec{{ID: "bill-band", Consumer: "utility", Kind: netconfig.KindPerProducer,
+			Window: 8, Fraction: 1, Band: &netconfig.Band{Name: "peak", Rounds: [][2]uint64{{0, 1}, {2, 4}}}}}}, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	banded, err := cfg.Resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
 	rng := mrand.New(mrand.NewPCG(testSeed(t), 1))
+	for _, n := range []*netconfig.Network{n, banded} {
+		coverageTrials(t, n, rng)
+	}
+	// A missing pair outside the band is refused: the PPNs never count one.
+	r := &banded.Rules[0]
+	if _, _, err := coverage(banded, r, consumer.Result{Rule: r.ID, WindowStart: 8, Missing: [][2]any{{banded.Meters[0], float64(9)}}}); err == nil || !strings.Contains(err.Error(), "outside the rule's meters, window or band") {
+		t.Fatalf("out-of-band missing pair: %v", err)
+	}
+}
+
+func coverageTrials(t *testing.T, n *netconfig.Network, rng *mrand.Rand) {
+	t.Helper()
+	r := &n.Rules[0]
 	for trial := range 200 {
 		var runs []wire.Run
 		for s := uint32(0); s < r.Slots; s++ {
