@@ -18,7 +18,8 @@ import (
 )
 
 // open opens billing.db, creates the keys and the reveal quorum on first
-// start, builds the service and registers customers if there are none.
+// start, builds the service, registers customers if there are none, and
+// checks the billed bands against the customers' time-of-use hours.
 func (d *Daemon) open() error {
 	db, err := bolt.Open(filepath.Join(d.cfg.DataDir, "billing.db"), 0o600, nil)
 	if err != nil {
@@ -26,6 +27,10 @@ func (d *Daemon) open() error {
 	}
 	d.db = db
 	if err := d.openService(); err != nil {
+		db.Close()
+		return err
+	}
+	if err := d.checkBandHours(); err != nil {
 		db.Close()
 		return err
 	}
