@@ -100,3 +100,35 @@ func parseHours(s string) (mask [minutesPerDay]bool, err error) {
 	}
 	return mask, nil
 }
+
+// BandRounds converts a schedule band's hours to the round-of-day ranges
+// of a rule with perDay rounds a day (e.g. "22:00-06:00" at 96 rounds a day
+// is [[0, 24], [88, 96]]). The hours must start and end on round
+// boundaries.
+func BandRounds(hours string, perDay uint64) ([][2]uint64, error) {
+	mask, err := parseHours(hours)
+	if err != nil {
+		return nil, fmt.Errorf("billingd: %v", err)
+	}
+	if perDay == 0 || minutesPerDay%perDay != 0 {
+		return nil, fmt.Errorf("billingd: %d rounds a day do not cut a day into whole minutes; fix: use a divisor of 1440 such as 96", perDay)
+	}
+	m := minutesPerDay / perDay
+	var out [][2]uint64
+	for d := uint64(0); d < perDay; d++ {
+		for i := d * m; i < (d+1)*m; i++ {
+			if mask[i] != mask[d*m] {
+				return nil, fmt.Errorf("billingd: hours %q do not start and end on round boundaries (%d minutes a round); fix: use a schedule whose hours fit the rounds", hours, m)
+			}
+		}
+		if !mask[d*m] {
+			continue
+		}
+		if l := len(out); l > 0 && out[l-1][1] == d {
+			out[l-1][1]++
+		} else {
+			out = append(out, [2]uint64{d, d + 1})
+		}
+	}
+	return out, nil
+}

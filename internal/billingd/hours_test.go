@@ -3,6 +3,7 @@ package billingd
 import (
 	"context"
 	"crypto/rand"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -93,4 +94,38 @@ func FuzzParseHours(f *testing.F) {
 		}
 		t.Fatalf("hours %q accepted with no minute in them", s)
 	})
+}
+
+// TestBandRounds: hours to rounds and back through sameHours.
+func TestBandRounds(t *testing.T) {
+	tests := []struct {
+		hours  string
+		perDay uint64
+		want   [][2]uint64
+		err    string
+	}{
+		{"18:00-22:00", 96, [][2]uint64{{72, 88}}, ""},
+		{"22:00-06:00", 96, [][2]uint64{{0, 24}, {88, 96}}, ""},
+		{"06:00-18:00", 24, [][2]uint64{{6, 18}}, ""},
+		{"18:00-22:00", 8, nil, "do not start and end on round boundaries"},
+		{"18:00-22:00", 7, nil, "whole minutes"},
+		{"noon", 24, nil, "not HH:MM-HH:MM"},
+	}
+	for _, tc := range tests {
+		got, err := BandRounds(tc.hours, tc.perDay)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%s at %d a day: error %v, want %q", tc.hours, tc.perDay, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || !slices.Equal(got, tc.want) {
+			t.Errorf("%s at %d a day: %v, %v; want %v", tc.hours, tc.perDay, got, err, tc.want)
+			continue
+		}
+		r := &netconfig.ResolvedRule{ID: "r", PerDay: tc.perDay, Band: &netconfig.Band{Rounds: got}}
+		if err := sameHours(r, tc.hours); err != nil {
+			t.Errorf("%s: rounds %v do not check back: %v", tc.hours, got, err)
+		}
+	}
 }

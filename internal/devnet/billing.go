@@ -12,10 +12,13 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/ppnet/ppnet/internal/billing"
 	"github.com/ppnet/ppnet/internal/billing/bill"
+	"github.com/ppnet/ppnet/internal/billing/customer"
 	"github.com/ppnet/ppnet/internal/billing/tariff"
 	"github.com/ppnet/ppnet/internal/billingd"
 	"github.com/ppnet/ppnet/internal/consumer"
+	"github.com/ppnet/ppnet/internal/netconfig"
 )
 
 // BillingOptions configures the devnet's billing month.
@@ -30,6 +33,39 @@ type BillingOptions struct {
 	Period    string // name of the demo month (default: the current month in India time)
 	Dir       string // output: bills/, notifications/, bills.jsonl, data/ (default Out/billing or a new temporary directory)
 	Serve     bool   // keep the network and the billing UI running until ctx ends
+	// Tariff is the customers' schedule (default kerc-lt2a-fy2025-26). A
+	// time-of-use schedule (example-tod-lt2a) adds one daily per-producer
+	// rule per band, its rounds from the band's hours at 96 rounds a day,
+	// and the customers are billed from those bands; R must be whole days.
+	Tariff string
+}
+
+// touRules returns the banded billing rules a time-of-use schedule needs,
+// or none for a flat schedule.
+func touRules(id string, rounds uint64) ([]netconfig.RuleSpec, error) {
+	if id == "" {
+		return nil, nil
+	}
+	s, err := tariff.Load(id)
+	if err != nil {
+		return nil, fmt.Errorf("devnet: --billing-tariff: %w", err)
+	}
+	if len(s.TimeOfUse) == 0 {
+		return nil, nil
+	}
+	if rounds == 0 || rounds%96 != 0 {
+		return nil, fmt.Errorf("devnet: time-of-use tariff %s needs whole days of 96 rounds; fix: --rounds 96 (or a multiple)", id)
+	}
+	var out []netconfig.RuleSpec
+	for _, b := range s.TimeOfUse {
+		rs, err := billingd.BandRounds(b.Hours, 96)
+		if err != nil {
+			return nil, fmt.Errorf("devnet: tariff %s band %s: %w", id, b.Name, err)
+		}
+		out = append(out, netconfig.RuleSpec{ID: "billing-" + b.Name, Consumer: "utility", Kind: netconfig.KindPerProducer,
+			Window: 96, Fraction: 1, Band: &netconfig.Band{Name: b.Name, Rounds: rs}})
+	}
+	return out, nil
 }
 
 // RunWithBilling is Run with the billing consumer daemon (package billingd)
@@ -39,6 +75,15 @@ type BillingOptions struct {
 // JSON, e-mail as .eml, not sent) into b.Dir, checks every issued bill's
 // energy against the meters' own readings and prints the UI address.
 func RunWithBilling(ctx context.Context, o Options, b BillingOptions, w io.Writer) (*Report, error) {
+	rounds := o.Rounds
+	if rounds == 0 {
+		rounds = 96
+	}
+	bands, err := touRules(b.Tariff, rounds)
+	if err != nil {
+		return nil, err
+	}
+	o.Extra = append(o.Extra, bands...)
 	d, err := Start(ctx, o)
 	if err != nil {
 		return nil, err
@@ -121,7 +166,7 @@ func (d *Net) startBilling(ctx context.Context, b BillingOptions) (*billingd.Dae
 	bd, err := billingd.New(billingd.Config{Source: src, Net: d.Net, Consumer: consumer.Config{ID: "utility"},
 		DataDir: filepath.Join(b.Dir, "data"), SinkDir: filepath.Join(b.Dir, "notifications"), Synthetic: b.Customers,
 		Periods: []billingd.Period{{Name: b.Period, FirstRound: 0, LastRound: d.Opts.Rounds - 1}},
-		Poll:    200 * time.Millisecond, Logger: d.Opts.Logger, Utility: "ppnet devnet (demo utility)", Peers: peers})
+		Poll:    200 * time.Millisecond, Logger: d.Opts.Logger, Utility: "ppnet devnet (demo utility)", Peers: peers, Tariff: b.Tariff})
 	if err != nil {
 		return nil, err
 	}
@@ -136,10 +181,20 @@ func (d *Net) startBilling(ctx context.Context, b BillingOptions) (*billingd.Dae
 // meter's readings.
 func (d *Net) reportBilling(bd *billingd.Daemon, b BillingOptions, rep *Report, w io.Writer) error {
 	plain := map[string]int64{}
+	plainBand := map[string]map[string]int64{} // meter → band → plain Wh
 	for _, r := range rep.Rows {
-		if r.Rule == "billing-daily" {
+		rule := d.rule(r.Rule)
+		switch {
+		case r.Rule == "billing-daily":
 			for m, v := range r.PlainValues {
 				plain[m] += v
+			}
+		case rule.ConsumerID == "utility" && rule.Band != nil:
+			for m, v := range r.PlainValues {
+				if plainBand[m] == nil {
+					plainBand[m] = map[string]int64{}
+				}
+				plainBand[m][rule.Band.Name] += v
 			}
 		}
 	}
@@ -176,7 +231,10 @@ func (d *Net) reportBilling(bd *billingd.Daemon, b BillingOptions, rep *Report, 
 		if err := os.WriteFile(filepath.Join(b.Dir, "bills", name), doc, 0o644); err != nil {
 			return fmt.Errorf("devnet: %v", err)
 		}
-		ok := bl.Status == bill.StatusHeld || bl.MeasuredWh == plain[c.MeterID]
+		ok, err := checkBill(svc, c, bl, plain[c.MeterID], plainBand[c.MeterID])
+		if err != nil {
+			return err
+		}
 		if !ok {
 			bad++
 		}
@@ -206,6 +264,27 @@ func (d *Net) reportBilling(bd *billingd.Daemon, b BillingOptions, rep *Report, 
 		return fmt.Errorf("devnet: %d bills differ from their meters' own readings", bad)
 	}
 	return nil
+}
+
+// checkBill compares an issued bill with the meter's plain readings: its
+// measured energy always, and for a fully measured time-of-use bill its
+// total with the schedule applied to the plain band sums.
+func checkBill(svc *billing.Service, c customer.Masked, bl bill.Bill, plain int64, bands map[string]int64) (bool, error) {
+	if bl.Status == bill.StatusHeld {
+		return true, nil
+	}
+	if bl.MeasuredWh != plain {
+		return false, nil
+	}
+	s, err := svc.Schedule(c.Tariff)
+	if err != nil || len(s.TimeOfUse) == 0 || bl.Estimated {
+		return true, err
+	}
+	want, err := s.Compute(tariff.Usage{Wh: plain, BandWh: bands, SanctionedLoadW: c.SanctionedLoadW})
+	if err != nil {
+		return false, fmt.Errorf("devnet: pricing meter %s's plain band sums: %w", c.MeterID, err)
+	}
+	return bl.TotalPaise == want.TotalPaise, nil
 }
 
 func status(b bill.Bill) string {

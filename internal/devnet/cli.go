@@ -32,6 +32,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var b BillingOptions
 	fs.IntVar(&b.Customers, "billing-customers", 20, "bill the demo month for fictitious customers of the first N meters (0: no billing; see docs/billing.md)")
 	fs.StringVar(&b.Period, "billing-period", "", "name of the demo month, YYYY-MM (default: this month)")
+	fs.StringVar(&b.Tariff, "billing-tariff", "", "customers' tariff schedule (default kerc-lt2a-fy2025-26; example-tod-lt2a bills time-of-use bands from banded rules)")
 	fs.BoolVar(&b.Serve, "serve", false, "after the run, keep the network and the billing UI up until Ctrl-C")
 	if err := fs.Parse(args); err != nil {
 		return 2
