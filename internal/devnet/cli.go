@@ -25,6 +25,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Uint64Var(&o.Seed, "seed", 1, "household model seed")
 	fs.IntVar(&o.NATSPort, "nats-port", -1, "embedded NATS port (-1: any free port)")
 	fs.StringVar(&o.NATSURL, "nats", "", "external NATS URL instead of the embedded server")
+	fs.BoolVar(&o.Secure, "nats-auth", true, "embedded NATS with one NKey user per role and its subject permissions (docs/security.md); ignored with --nats")
 	fs.StringVar(&o.Out, "out", "", "directory for readings.csv, rules.json, results.jsonl")
 	verbose := fs.Bool("v", false, "log daemon events to stderr")
 	write := fs.String("write-network", "", "only write network.yaml and keys/ for separate daemons to DIR, and exit")

@@ -24,8 +24,10 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
 
 	"github.com/ppnet/ppnet/internal/consumer"
+	"github.com/ppnet/ppnet/internal/natsauth"
 	"github.com/ppnet/ppnet/internal/natsx"
 	"github.com/ppnet/ppnet/internal/netconfig"
 	"github.com/ppnet/ppnet/internal/ppn"
@@ -48,6 +50,7 @@ type Options struct {
 	Seed      uint64        // household model seed (default 1)
 	NATSPort  int           // embedded NATS port (default: any free port)
 	NATSURL   string        // external NATS instead of the embedded server
+	Secure    bool          // embedded server with one NKey user per role and its permissions (internal/natsauth)
 	DataDir   string        // where state goes (default a temporary directory, removed after)
 	Out       string        // if set: write readings.csv, rules.json, results.jsonl here
 	Logger    *slog.Logger  // daemon logs (default discarded)
@@ -130,6 +133,8 @@ type Net struct {
 
 	dir       string
 	server    *server.Server
+	auth      *natsauth.Keys                   // NATS users, with Options.Secure
+	conns     map[natsauth.Identity]*nats.Conn // per-role connections, with Options.Secure
 	mu        sync.Mutex
 	ppns      []*ppn.PPN
 	producers []*producer.Producer
@@ -144,7 +149,7 @@ type Net struct {
 // shortly after.
 func Start(ctx context.Context, o Options) (*Net, error) {
 	o.defaults()
-	d := &Net{Opts: o, arrivals: newArrivals()}
+	d := &Net{Opts: o, arrivals: newArrivals(), conns: map[natsauth.Identity]*nats.Conn{}}
 	d.dir = o.DataDir
 	if d.dir == "" {
 		dir, err := os.MkdirTemp("", "ppnet-devnet-")
@@ -160,12 +165,21 @@ func Start(ctx context.Context, o Options) (*Net, error) {
 	if d.Net, err = d.Cfg.Resolve(); err != nil {
 		return nil, err
 	}
+	if err := newAuth(d); err != nil {
+		return nil, err
+	}
 	d.URL = o.NATSURL
 	if d.URL == "" {
-		if d.server, err = natsx.StartServer(natsx.ServerOptions{Dir: filepath.Join(d.dir, "nats"), Port: o.NATSPort}); err != nil {
+		if d.server, err = natsx.StartServer(d.serverOptions(o.NATSPort)); err != nil {
 			return nil, err
 		}
 		d.URL = d.server.ClientURL()
+	}
+	if d.auth != nil {
+		if err := d.declareStreams(ctx); err != nil {
+			d.Close()
+			return nil, err
+		}
 	}
 	if o.Out != "" {
 		if err := d.openOut(); err != nil {
@@ -184,8 +198,13 @@ func Start(ctx context.Context, o Options) (*Net, error) {
 func (d *Net) startAll(ctx context.Context) error {
 	o := d.Opts
 	for i, c := range d.Cfg.Consumers {
+		nc, err := d.dial(natsauth.Identity{Role: natsauth.RoleConsumer, ID: c.ID})
+		if err != nil {
+			return err
+		}
 		cs, err := consumer.New(consumer.Config{ID: c.ID, NATS: d.URL, DataDir: filepath.Join(d.dir, "consumer-"+c.ID),
-			Settle: o.Settle, Net: d.Net, Key: d.Keys.Consumers[i], Out: d.arrivals.writer(c.ID), Logger: o.Logger})
+			Settle: o.Settle, Net: d.Net, Key: d.Keys.Consumers[i], Out: d.arrivals.writer(c.ID), Logger: o.Logger,
+			Conn: nc, SkipStreams: nc != nil})
 		if err != nil {
 			return err
 		}
@@ -208,8 +227,12 @@ func (d *Net) startAll(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		nc, err := d.dial(natsauth.Identity{Role: natsauth.RoleProducer, ID: p.ID})
+		if err != nil {
+			return err
+		}
 		cfg := producer.Config{ID: p.ID, NATS: d.URL, DataDir: filepath.Join(d.dir, "producer-"+p.ID), From: 0,
-			Net: d.Net, Key: d.Keys.Producers[i], Source: src, Logger: o.Logger}
+			Net: d.Net, Key: d.Keys.Producers[i], Source: src, Logger: o.Logger, Conn: nc, SkipStreams: nc != nil}
 		if d.readings != nil {
 			cfg.Readings = d.readings
 		}
@@ -239,8 +262,12 @@ func isDown(down []int, i int) bool {
 func (d *Net) StartPPN(ctx context.Context, i int, crash bool) error {
 	o := d.Opts
 	id := d.Cfg.PPNs[i].ID
+	nc, err := d.dial(natsauth.Identity{Role: natsauth.RolePPN, ID: id})
+	if err != nil {
+		return err
+	}
 	p, err := ppn.New(ppn.Config{ID: id, NATS: d.URL, DataDir: filepath.Join(d.dir, "ppn-"+id), CommitEvery: o.CommitEvery,
-		Net: d.Net, Key: d.Keys.PPNs[i], Logger: o.Logger, Tamper: o.Tamper[i], Crash: crash})
+		Net: d.Net, Key: d.Keys.PPNs[i], Logger: o.Logger, Tamper: o.Tamper[i], Crash: crash, Conn: nc, SkipStreams: nc != nil})
 	if err != nil {
 		return err
 	}
@@ -262,7 +289,9 @@ func (d *Net) StopPPN(ctx context.Context, i int) error {
 	if p == nil {
 		return fmt.Errorf("devnet: PPN %d is not running", i)
 	}
-	return p.Shutdown(ctx)
+	err := p.Shutdown(ctx)
+	d.closeConn(natsauth.Identity{Role: natsauth.RolePPN, ID: d.Cfg.PPNs[i].ID})
+	return err
 }
 
 // RestartNATS shuts the embedded server down, waits pause, and starts it
@@ -275,7 +304,7 @@ func (d *Net) RestartNATS(pause time.Duration) error {
 	d.server.Shutdown()
 	d.server.WaitForShutdown()
 	time.Sleep(pause) // the outage itself: time passing, not a synchronisation
-	s, err := natsx.StartServer(natsx.ServerOptions{Dir: filepath.Join(d.dir, "nats"), Port: port})
+	s, err := natsx.StartServer(d.serverOptions(port))
 	if err != nil {
 		return err
 	}
@@ -351,6 +380,7 @@ func (d *Net) Close() error {
 		errs = append(errs, c.Shutdown(ctx))
 	}
 	d.producers, d.consumers = nil, nil
+	d.closeConns()
 	if d.server != nil {
 		d.server.Shutdown()
 		d.server.WaitForShutdown()

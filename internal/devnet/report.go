@@ -311,8 +311,12 @@ func Run(ctx context.Context, o Options, w io.Writer) (*Report, error) {
 	}
 	defer d.Close()
 	o = d.Opts
-	fmt.Fprintf(w, "devnet: NATS %s, %d PPNs (t=%d, w=%d), %d meters in %d producer(s), %d rounds of %v\n",
-		d.URL, o.PPNs, o.T, o.W, o.Meters, len(d.Cfg.Producers), o.Rounds, o.Round)
+	auth := "anonymous"
+	if d.auth != nil {
+		auth = "NKey user per role"
+	}
+	fmt.Fprintf(w, "devnet: NATS %s (%s), %d PPNs (t=%d, w=%d), %d meters in %d producer(s), %d rounds of %v\n",
+		d.URL, auth, o.PPNs, o.T, o.W, o.Meters, len(d.Cfg.Producers), o.Rounds, o.Round)
 	wctx, cancel := context.WithDeadline(ctx, d.Net.RoundStart(o.Rounds).Add(o.Grace+o.Settle+30*time.Second))
 	defer cancel()
 	if err := d.Wait(wctx); err != nil {

@@ -37,6 +37,9 @@ type ServerOptions struct {
 	Host string // listen host (default 127.0.0.1)
 	Port int    // listen port; −1 picks a free one (default −1 when 0)
 	Name string // server name (default "ppnet")
+	// Configure, if set, adjusts the options last (users, permissions,
+	// TLS: natsauth.ConfigureServer).
+	Configure func(*server.Options) error
 }
 
 // StartServer starts an embedded nats-server with JetStream and waits until
@@ -60,6 +63,11 @@ func StartServer(o ServerOptions) (*server.Server, error) {
 		MaxPayload: wire.MaxMessage, NoSigs: true, NoLog: true,
 		JetStreamMaxMemory: 256 << 20, JetStreamMaxStore: 8 << 30,
 	}
+	if o.Configure != nil {
+		if err := o.Configure(opts); err != nil {
+			return nil, err
+		}
+	}
 	s, err := server.NewServer(opts)
 	if err != nil {
 		return nil, fmt.Errorf("natsx: embedded server: %v", err)
@@ -73,13 +81,14 @@ func StartServer(o ServerOptions) (*server.Server, error) {
 }
 
 // Connect dials url, retrying forever on disconnects so that publishers
-// buffer through a server restart.
-func Connect(url, name string, log *slog.Logger) (*nats.Conn, error) {
-	nc, err := nats.Connect(url,
+// buffer through a server restart. extra options come last (credentials,
+// TLS: natsauth.ClientOptions).
+func Connect(url, name string, log *slog.Logger, extra ...nats.Option) (*nats.Conn, error) {
+	opts := []nats.Option{
 		nats.Name(name),
 		nats.MaxReconnects(-1),
-		nats.ReconnectWait(100*time.Millisecond),
-		nats.ReconnectBufSize(64<<20),
+		nats.ReconnectWait(100 * time.Millisecond),
+		nats.ReconnectBufSize(64 << 20),
 		nats.RetryOnFailedConnect(true),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			if err != nil {
@@ -87,7 +96,8 @@ func Connect(url, name string, log *slog.Logger) (*nats.Conn, error) {
 			}
 		}),
 		nats.ReconnectHandler(func(c *nats.Conn) { log.Info("nats reconnected", "url", c.ConnectedUrl()) }),
-	)
+	}
+	nc, err := nats.Connect(url, append(opts, extra...)...)
 	if err != nil {
 		return nil, fmt.Errorf("natsx: connect %s: %v; check --nats", url, err)
 	}
