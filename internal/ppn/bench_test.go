@@ -2,6 +2,7 @@ package ppn
 
 import (
 	"crypto/rand"
+	"fmt"
 	"testing"
 	"time"
 
@@ -15,23 +16,33 @@ import (
 // NATS or bbolt: one operation is one bundle. Sub-benchmarks: a
 // concentrator batching 4096 meters per bundle, and single-meter bundles.
 // Both serve a sum rule and a per-producer rule over all meters, so each
-// meter's share is added twice.
+// meter's share is added twice. batched-4096-tou adds three per-producer
+// rules with time-of-use bands partitioning the day (a time-of-use billing
+// consumer): each share is added to one of them, and the other two skip it.
 func BenchmarkIngest(b *testing.B) {
 	for _, c := range []struct {
 		name              string
 		meters, producers int
 		rounds            uint64
+		bands             bool
 	}{
-		{"batched-4096", 4096, 1, 96},
-		{"single-meter", 1024, 1024, 8},
+		{"batched-4096", 4096, 1, 96, false},
+		{"batched-4096-tou", 4096, 1, 96, true},
+		{"single-meter", 1024, 1024, 8, false},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			spec := netconfig.Spec{PPNs: 5, Threshold: 3, W: 5, Meters: c.meters, Producers: c.producers, Chunk: 4096,
-				Start: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Round: time.Minute, Rounds: 0,
+				Start: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Round: time.Minute, Rounds: 0, PerDay: 96,
 				Rules: []netconfig.RuleSpec{
 					{ID: "sum", Consumer: "c", Kind: netconfig.KindSum, Window: 96, Fraction: 1},
 					{ID: "bill", Consumer: "c", Kind: netconfig.KindPerProducer, Window: 96, Fraction: 1},
 				}}
+			if c.bands {
+				for i, rs := range [][][2]uint64{{{88, 96}, {0, 24}}, {{24, 72}}, {{72, 88}}} {
+					spec.Rules = append(spec.Rules, netconfig.RuleSpec{ID: fmt.Sprintf("tou%d", i), Consumer: "c", Kind: netconfig.KindPerProducer,
+						Window: 96, Fraction: 1, Band: &netconfig.Band{Rounds: rs}})
+				}
+			}
 			cfg, keys, err := netconfig.Generate(spec, rand.Reader)
 			if err != nil {
 				b.Fatal(err)

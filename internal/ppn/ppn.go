@@ -114,6 +114,7 @@ type PPN struct {
 	plain, aad  []byte
 	shares      []sharing.Element
 	wins        []*window // per rule: the window of the bundle being added
+	rows        []int64   // per rule: 0 unbound, −1 out of band, else 1 + the first slot of the bundle's row
 	sealedNext  atomic.Uint64
 	holdSeals   atomic.Int64  // unix nanoseconds before which no seal is appended (set on reconnect)
 	applied     atomic.Uint64 // last stream sequence applied

@@ -116,11 +116,13 @@ func (p *PPN) applyBundle(data []byte) error {
 // band the round is outside.
 func (p *PPN) add(round uint64, meters []uint32, shares []sharing.Element) {
 	// Every meter of a bundle is in the same round, so each rule's window
-	// is looked up once per bundle.
+	// and row are looked up once per bundle.
 	if len(p.wins) != len(p.net.Rules) {
 		p.wins = make([]*window, len(p.net.Rules))
+		p.rows = make([]int64, len(p.net.Rules))
 	}
 	clear(p.wins)
+	clear(p.rows)
 	j := 0
 	added, dup := 0, 0
 	for _, m := range meters {
@@ -130,22 +132,17 @@ func (p *PPN) add(round uint64, meters []uint32, shares []sharing.Element) {
 		e := shares[j]
 		j++
 		for _, rs := range p.meterRules[m] {
-			r := &p.net.Rules[rs.rule]
-			start := round / r.K * r.K
-			row, in := r.Row(round - start)
-			if !in {
+			base := p.rows[rs.rule]
+			if base == 0 {
+				base = p.bind(int(rs.rule), round)
+				p.rows[rs.rule] = base
+			}
+			if base < 0 {
 				continue // outside the rule's time-of-use band
 			}
+			r := &p.net.Rules[rs.rule]
 			w := p.wins[rs.rule]
-			if w == nil {
-				key := winKey{int(rs.rule), start}
-				if w = p.st.windows[key]; w == nil {
-					w = newWindow(r.Values, r.Slots)
-					p.st.windows[key] = w
-				}
-				p.wins[rs.rule] = w
-			}
-			slot := uint32(row)*uint32(len(r.Meters)) + uint32(rs.pos)
+			slot := uint32(base-1) + uint32(rs.pos)
 			if w.covered[slot/64]&(1<<(slot%64)) != 0 {
 				dup++
 				continue
@@ -165,6 +162,26 @@ func (p *PPN) add(round uint64, meters []uint32, shares []sharing.Element) {
 		p.m.duplicates.Add(float64(dup))
 		p.log.Info("duplicate shares counted once", "round", round, "duplicates", dup)
 	}
+}
+
+// bind finds (or creates) rule ri's window holding round and sets
+// p.wins[ri]. It returns −1 if the round is outside the rule's band, else
+// 1 + the slot of position 0 in that round's row.
+func (p *PPN) bind(ri int, round uint64) int64 {
+	r := &p.net.Rules[ri]
+	start := round / r.K * r.K
+	row, in := r.Row(round - start)
+	if !in {
+		return -1
+	}
+	key := winKey{ri, start}
+	w := p.st.windows[key]
+	if w == nil {
+		w = newWindow(r.Values, r.Slots)
+		p.st.windows[key] = w
+	}
+	p.wins[ri] = w
+	return int64(row)*int64(len(r.Meters)) + 1
 }
 
 func (p *PPN) applySeal(data []byte) error {
