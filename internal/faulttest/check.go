@@ -107,6 +107,9 @@ func (n *Net) checkOne(r consumer.Result, readings map[[2]uint64]int64) (exact, 
 	perMeter := map[string]int64{}
 	var covered uint64
 	for j := uint64(0); j < rule.K; j++ {
+		if !rule.InBand(r.WindowStart + j) {
+			continue // a banded rule covers only its in-band rounds
+		}
 		for _, m := range rule.Meters {
 			k := [2]uint64{uint64(m), r.WindowStart + j}
 			if missing[k] {
