@@ -160,9 +160,14 @@ func (p *PPN) sealer(ctx context.Context) {
 		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		_, err := p.js.Publish(pctx, n.SealSubject(), s.Marshal(), jetstream.WithMsgID(fmt.Sprintf("s.%d.%d", s.Epoch, s.Round)))
 		cancel()
-		if err != nil {
+		switch {
+		case sealRace(err):
+			// Another PPN's identical seal (same message id) is being
+			// stored right now: the round is being closed, as wanted.
+			p.log.Debug("seal raced with another PPN's", "round", target)
+		case err != nil:
 			p.log.Warn("seal not appended; retrying", "round", target, "err", err)
-		} else {
+		default:
 			p.m.sealsPublished.Inc()
 		}
 		// Wait until the stream reader has applied a seal past target.
@@ -226,4 +231,16 @@ func (p *PPN) send(ctx context.Context) {
 		p.setErr(fmt.Errorf("ppn: %w", err))
 		p.log.Error("aggregate sender stopped", "err", err)
 	}
+}
+
+// errCodeDuplicateInProcess is nats-server's JetStream error code for a
+// publish whose message id is already being stored ("duplicate message id
+// is in process", HTTP-style 409): several PPNs sealing the same round at
+// once get it, and it is not a failure.
+const errCodeDuplicateInProcess jetstream.ErrorCode = 10158
+
+// sealRace reports whether err is that benign duplicate-in-process answer.
+func sealRace(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode == errCodeDuplicateInProcess
 }
