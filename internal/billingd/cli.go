@@ -34,6 +34,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&c.NATS, "nats", c.NATS, "NATS URL (empty: run an embedded server)")
 	fs.IntVar(&c.NATSPort, "nats-port", c.NATSPort, "embedded NATS port (-1: any)")
 	fs.BoolVar(&c.SkipStreams, "skip-streams", c.SkipStreams, "do not declare the streams (an admin does)")
+	c.NATSAuth.AddFlags(fs)
 	fs.StringVar(&cfg.DataDir, "data", cfg.DataDir, "data directory (billing.db, keys, officers/, consumer/)")
 	fs.StringVar(&cfg.HTTP, "http", cfg.HTTP, "UI, API, metrics and healthz address (default 127.0.0.1:0)")
 	fs.StringVar(&cfg.Customers, "customers", cfg.Customers, "customer CSV imported on first start")

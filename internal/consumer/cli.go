@@ -35,6 +35,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&cfg.Settle, "settle", cfg.Settle, "wait for the last of w shares (default 2s)")
 	jsonl := fs.Bool("jsonl", false, "print final results as JSON lines on stdout")
 	fs.BoolVar(&cfg.SkipStreams, "skip-streams", cfg.SkipStreams, "do not declare the streams (an admin does; needed under per-role NATS permissions)")
+	cfg.NATSAuth.AddFlags(fs)
 	level := fs.String("log", "info", "log level: debug, info, warn, error")
 	untilDone := fs.Bool("exit-when-done", false, "exit once every window of its rules has a final result (bounded epochs)")
 	if err := fs.Parse(args); err != nil {

@@ -22,6 +22,7 @@ package consumer
 import (
 	"context"
 	"crypto/ecdh"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -39,6 +40,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/ppnet/ppnet/internal/daemon"
+	"github.com/ppnet/ppnet/internal/natsauth"
 	"github.com/ppnet/ppnet/internal/natsx"
 	"github.com/ppnet/ppnet/internal/netconfig"
 	"github.com/ppnet/ppnet/internal/seal"
@@ -47,15 +49,18 @@ import (
 
 // Config configures a consumer; yaml:"-" fields are for embedding.
 type Config struct {
-	Network     string        `yaml:"network"`      // network configuration file
-	ID          string        `yaml:"id"`           // consumer id in the network configuration
-	KeyFile     string        `yaml:"key_file"`     // file holding the base64 X25519 private key
-	NATS        string        `yaml:"nats"`         // NATS URL; empty runs an embedded server
-	NATSPort    int           `yaml:"nats_port"`    // embedded server port (−1: any)
-	DataDir     string        `yaml:"data_dir"`     // results store (bbolt) and embedded NATS store
-	SkipStreams bool          `yaml:"skip_streams"` // streams are declared by an admin (roles with NATS permissions cannot); do not declare them
-	HTTP        string        `yaml:"http"`         // results/metrics/healthz address (default 127.0.0.1:0)
-	Settle      time.Duration `yaml:"settle"`       // how long to wait for the last of w shares (default 2s)
+	Network     string `yaml:"network"`      // network configuration file
+	ID          string `yaml:"id"`           // consumer id in the network configuration
+	KeyFile     string `yaml:"key_file"`     // file holding the base64 X25519 private key
+	NATS        string `yaml:"nats"`         // NATS URL; empty runs an embedded server
+	NATSPort    int    `yaml:"nats_port"`    // embedded server port (−1: any)
+	DataDir     string `yaml:"data_dir"`     // results store (bbolt) and embedded NATS store
+	SkipStreams bool   `yaml:"skip_streams"` // streams are declared by an admin (roles with NATS permissions cannot); do not declare them
+	// NATSAuth are the NATS credentials (nats_key, nats_ca) and, for the
+	// embedded server, its users and TLS files (docs/security.md).
+	NATSAuth daemon.NATSAuth `yaml:",inline"`
+	HTTP     string          `yaml:"http"`   // results/metrics/healthz address (default 127.0.0.1:0)
+	Settle   time.Duration   `yaml:"settle"` // how long to wait for the last of w shares (default 2s)
 
 	Net      *netconfig.Network   `yaml:"-"`
 	Key      *ecdh.PrivateKey     `yaml:"-"`
@@ -176,7 +181,9 @@ func (c *Consumer) Start(ctx context.Context) error {
 	}
 	if c.cfg.Conn != nil {
 		c.nats = &daemon.NATS{Conn: c.cfg.Conn}
-	} else if c.nats, err = daemon.DialNATS(c.cfg.NATS, c.cfg.DataDir, c.cfg.NATSPort, "consumer-"+c.cfg.ID, c.log); err != nil {
+	} else if c.nats, err = daemon.DialNATS(daemon.Dial{URL: c.cfg.NATS, DataDir: c.cfg.DataDir, Port: c.cfg.NATSPort,
+		Name: "consumer-" + c.cfg.ID, Log: c.log, Identity: natsauth.Identity{Role: natsauth.RoleConsumer, ID: c.cfg.ID},
+		Auth: c.cfg.NATSAuth, Network: c.net, Rand: rand.Reader}); err != nil {
 		db.Close()
 		return err
 	}
@@ -304,7 +311,7 @@ func Run(ctx context.Context, cfg Config) error {
 
 // ensureStreams declares the streams unless an admin does (SkipStreams).
 func (c *Consumer) ensureStreams(ctx context.Context) error {
-	if c.cfg.SkipStreams {
+	if c.cfg.SkipStreams || c.nats.StreamsDeclared {
 		return nil
 	}
 	return natsx.EnsureStreams(ctx, c.js, c.net)

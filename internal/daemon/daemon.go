@@ -15,7 +15,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -26,7 +25,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"gopkg.in/yaml.v3"
 
-	"github.com/ppnet/ppnet/internal/natsx"
 	"github.com/ppnet/ppnet/internal/seal"
 )
 
@@ -93,28 +91,9 @@ func LoadYAML(path string, v any) error {
 type NATS struct {
 	Conn     *nats.Conn
 	Embedded *server.Server // nil for an external server
-}
-
-// DialNATS connects to url, or with url empty starts the embedded server
-// storing under dataDir/nats on port (−1 or 0 for any free port).
-func DialNATS(url, dataDir string, port int, name string, log *slog.Logger) (*NATS, error) {
-	var n NATS
-	if url == "" {
-		s, err := natsx.StartServer(natsx.ServerOptions{Dir: filepath.Join(dataDir, "nats"), Port: port, Name: name})
-		if err != nil {
-			return nil, err
-		}
-		n.Embedded = s
-		url = s.ClientURL()
-		log.Info("embedded nats started", "url", url)
-	}
-	nc, err := natsx.Connect(url, name, log)
-	if err != nil {
-		n.Close()
-		return nil, err
-	}
-	n.Conn = nc
-	return &n, nil
+	// StreamsDeclared is set when DialNATS declared the streams (a secured
+	// embedded server); the role then must not try with its own user.
+	StreamsDeclared bool
 }
 
 // Close drains the connection and stops the embedded server, if any.

@@ -28,7 +28,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&o.Secure, "nats-auth", true, "embedded NATS with one NKey user per role and its subject permissions (docs/security.md); ignored with --nats")
 	fs.StringVar(&o.Out, "out", "", "directory for readings.csv, rules.json, results.jsonl")
 	verbose := fs.Bool("v", false, "log daemon events to stderr")
-	write := fs.String("write-network", "", "only write network.yaml and keys/ for separate daemons to DIR, and exit")
+	write := fs.String("write-network", "", "only write network.yaml and keys/ (with --nats-auth also keys/nats/: NATS users and user keys) for separate daemons to DIR, and exit")
 	startIn := fs.Duration("start-in", time.Minute, "with --write-network: time until round 0 starts")
 	var b BillingOptions
 	fs.IntVar(&b.Customers, "billing-customers", 20, "bill the demo month for fictitious customers of the first N meters (0: no billing; see docs/billing.md)")
@@ -56,6 +56,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		fmt.Fprintf(stdout, "wrote %s/network.yaml and %s/keys/\n", *write, *write)
+		if o.Secure {
+			fmt.Fprintf(stdout, "wrote NATS users and user keys to %s/keys/nats/ (users.yaml for the server; streams are declared by admin-%s.nkey)\n", *write, WrittenAdminID)
+		}
 		return 0
 	}
 	run := Run

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/ppnet/ppnet/internal/natsauth"
 	"github.com/ppnet/ppnet/internal/netconfig"
 	"github.com/ppnet/ppnet/internal/seal"
 )
@@ -57,12 +58,33 @@ func WriteNetwork(dir string, c *netconfig.Config, k *netconfig.Keys) error {
 }
 
 // WriteGenerated generates the devnet's network for o, with round 0
-// starting after startIn, and writes it with WriteNetwork.
+// starting after startIn, and writes it with WriteNetwork. With o.Secure it
+// also writes the NATS users file and one NKey user key per role identity
+// (and the admin, id "admin", who declares the streams) to dir/keys/nats:
+// users.yaml and <role>-<id>.nkey (mode 0600; docs/security.md).
 func WriteGenerated(dir string, o Options, startIn time.Duration) error {
 	o.defaults()
 	c, k, err := netconfig.Generate(o.spec(time.Now().Add(startIn)), rand.Reader)
 	if err != nil {
 		return err
 	}
-	return WriteNetwork(dir, c, k)
+	if err := WriteNetwork(dir, c, k); err != nil {
+		return err
+	}
+	if !o.Secure {
+		return nil
+	}
+	n, err := c.Resolve()
+	if err != nil {
+		return err
+	}
+	nk, err := natsauth.Generate(n, WrittenAdminID, rand.Reader)
+	if err != nil {
+		return err
+	}
+	return nk.WriteFiles(filepath.Join(dir, "keys", "nats"))
 }
+
+// WrittenAdminID is the id of the admin whose key WriteGenerated writes
+// (keys/nats/admin-admin.nkey).
+const WrittenAdminID = "admin"

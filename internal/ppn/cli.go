@@ -34,6 +34,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.HTTP, "http", cfg.HTTP, "metrics/healthz address (default 127.0.0.1:0)")
 	fs.IntVar(&cfg.CommitEvery, "commit-every", cfg.CommitEvery, "messages per state commit under load (default 1024)")
 	fs.BoolVar(&cfg.SkipStreams, "skip-streams", cfg.SkipStreams, "do not declare the streams (an admin does; needed under per-role NATS permissions)")
+	cfg.NATSAuth.AddFlags(fs)
 	level := fs.String("log", "info", "log level: debug, info, warn, error")
 	untilDone := fs.Bool("exit-when-done", false, "exit once every round of the epoch is sealed and every aggregate acknowledged (bounded epochs)")
 	if err := fs.Parse(args); err != nil {

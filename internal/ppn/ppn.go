@@ -38,6 +38,7 @@ package ppn
 import (
 	"context"
 	"crypto/ecdh"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -53,6 +54,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/ppnet/ppnet/internal/daemon"
+	"github.com/ppnet/ppnet/internal/natsauth"
 	"github.com/ppnet/ppnet/internal/natsx"
 	"github.com/ppnet/ppnet/internal/netconfig"
 	"github.com/ppnet/ppnet/internal/seal"
@@ -69,8 +71,11 @@ type Config struct {
 	NATSPort    int    `yaml:"nats_port"`    // embedded server port (−1: any)
 	DataDir     string `yaml:"data_dir"`     // state (bbolt) and embedded NATS store
 	SkipStreams bool   `yaml:"skip_streams"` // streams are declared by an admin (roles with NATS permissions cannot); do not declare them
-	HTTP        string `yaml:"http"`         // metrics/healthz address (default 127.0.0.1:0)
-	CommitEvery int    `yaml:"commit_every"` // messages per state commit under load (default 1024)
+	// NATSAuth are the NATS credentials (nats_key, nats_ca) and, for the
+	// embedded server, its users and TLS files (docs/security.md).
+	NATSAuth    daemon.NATSAuth `yaml:",inline"`
+	HTTP        string          `yaml:"http"`         // metrics/healthz address (default 127.0.0.1:0)
+	CommitEvery int             `yaml:"commit_every"` // messages per state commit under load (default 1024)
 
 	Net      *netconfig.Network   `yaml:"-"`
 	Key      *ecdh.PrivateKey     `yaml:"-"`
@@ -225,7 +230,9 @@ func (p *PPN) Start(ctx context.Context) error {
 	p.committed.Store(p.st.seq)
 	if p.cfg.Conn != nil {
 		p.nats = &daemon.NATS{Conn: p.cfg.Conn}
-	} else if p.nats, err = daemon.DialNATS(p.cfg.NATS, p.cfg.DataDir, p.cfg.NATSPort, "ppn-"+p.cfg.ID, p.log); err != nil {
+	} else if p.nats, err = daemon.DialNATS(daemon.Dial{URL: p.cfg.NATS, DataDir: p.cfg.DataDir, Port: p.cfg.NATSPort,
+		Name: "ppn-" + p.cfg.ID, Log: p.log, Identity: natsauth.Identity{Role: natsauth.RolePPN, ID: p.cfg.ID},
+		Auth: p.cfg.NATSAuth, Network: p.net, Rand: rand.Reader}); err != nil {
 		db.Close()
 		return err
 	}
@@ -355,7 +362,7 @@ func Run(ctx context.Context, cfg Config) error {
 
 // ensureStreams declares the streams unless an admin does (SkipStreams).
 func (p *PPN) ensureStreams(ctx context.Context) error {
-	if p.cfg.SkipStreams {
+	if p.cfg.SkipStreams || p.nats.StreamsDeclared {
 		return nil
 	}
 	return natsx.EnsureStreams(ctx, p.js, p.net)

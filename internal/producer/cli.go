@@ -37,6 +37,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&cfg.ReadingsInterval, "readings-interval", cfg.ReadingsInterval, "interval length of --readings (default 15m)")
 	fs.Int64Var(&cfg.From, "from", cfg.From, "first round to produce (-1: the current round)")
 	fs.BoolVar(&cfg.SkipStreams, "skip-streams", cfg.SkipStreams, "do not declare the streams (an admin does; needed under per-role NATS permissions)")
+	cfg.NATSAuth.AddFlags(fs)
 	level := fs.String("log", "info", "log level: debug, info, warn, error")
 	untilDone := fs.Bool("exit-when-done", false, "exit once every round of the epoch is acknowledged (bounded epochs)")
 	if err := fs.Parse(args); err != nil {

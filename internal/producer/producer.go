@@ -35,6 +35,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/ppnet/ppnet/internal/daemon"
+	"github.com/ppnet/ppnet/internal/natsauth"
 	"github.com/ppnet/ppnet/internal/natsx"
 	"github.com/ppnet/ppnet/internal/netconfig"
 	"github.com/ppnet/ppnet/internal/seal"
@@ -50,8 +51,11 @@ type Config struct {
 	NATSPort    int    `yaml:"nats_port"`    // embedded server port (−1: any)
 	DataDir     string `yaml:"data_dir"`     // history (bbolt) and embedded NATS store
 	SkipStreams bool   `yaml:"skip_streams"` // streams are declared by an admin (roles with NATS permissions cannot); do not declare them
-	HTTP        string `yaml:"http"`         // metrics/healthz address (default 127.0.0.1:0)
-	Seed        uint64 `yaml:"seed"`         // household model seed for the synthetic source
+	// NATSAuth are the NATS credentials (nats_key, nats_ca) and, for the
+	// embedded server, its users and TLS files (docs/security.md).
+	NATSAuth daemon.NATSAuth `yaml:",inline"`
+	HTTP     string          `yaml:"http"` // metrics/healthz address (default 127.0.0.1:0)
+	Seed     uint64          `yaml:"seed"` // household model seed for the synthetic source
 	// ReadingsFile replays a meterdata CSV (meter,start,wh) instead of the
 	// synthetic households; the interval starting at ReadingsStart (default:
 	// the file's earliest) + τ·ReadingsInterval (default 15m) is round τ.
@@ -172,7 +176,9 @@ func (p *Producer) Start(ctx context.Context) error {
 	p.db = db
 	if p.cfg.Conn != nil {
 		p.nats = &daemon.NATS{Conn: p.cfg.Conn}
-	} else if p.nats, err = daemon.DialNATS(p.cfg.NATS, p.cfg.DataDir, p.cfg.NATSPort, "producer-"+p.cfg.ID, p.log); err != nil {
+	} else if p.nats, err = daemon.DialNATS(daemon.Dial{URL: p.cfg.NATS, DataDir: p.cfg.DataDir, Port: p.cfg.NATSPort,
+		Name: "producer-" + p.cfg.ID, Log: p.log, Identity: natsauth.Identity{Role: natsauth.RoleProducer, ID: p.cfg.ID},
+		Auth: p.cfg.NATSAuth, Network: p.net, Rand: rand.Reader}); err != nil {
 		p.db.Close()
 		return err
 	}
@@ -270,7 +276,7 @@ func Run(ctx context.Context, cfg Config) error {
 
 // ensureStreams declares the streams unless an admin does (SkipStreams).
 func (p *Producer) ensureStreams(ctx context.Context) error {
-	if p.cfg.SkipStreams {
+	if p.cfg.SkipStreams || p.nats.StreamsDeclared {
 		return nil
 	}
 	return natsx.EnsureStreams(ctx, p.js, p.net)
