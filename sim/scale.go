@@ -24,17 +24,19 @@ type ScaleConfig struct {
 	Rules     int // C; producer p is in rule p mod C; default 4
 	Rounds    int // R readings per producer (interval of the household model); default 96
 	Workers   int // goroutines; default GOMAXPROCS
-	Seed      uint64
+	// Seed fixes the readings (the household population) and the shares'
+	// randomness; the timings it does not fix.
+	Seed uint64
+	// ThreadCPU times every stage, recovery included, by the CPU time of
+	// the OS thread that runs it (the goroutines then lock their threads)
+	// instead of by Now, so the figures hold on a machine other processes
+	// are loading. Only on Linux; elsewhere Scale refuses it.
 	ThreadCPU bool
 	// Households is the reading model; nil means household.DefaultOptions.
 	Households *household.Options
 	// Now is the clock of the wall time, and of the stages unless
 	// ThreadCPU; nil means time.Now.
 	Now func() time.Time
-	// ThreadCPU times the stages by the CPU time of each worker's OS thread
-	// (workers then lock their threads) instead of by Now, so the figures
-	// hold on a machine other processes are loading. Only on Linux;
-	// elsewhere Scale refuses it.
 	// Progress, if set, is called (from any goroutine) with the number of
 	// producers finished so far.
 	Progress func(done int)
@@ -203,20 +205,21 @@ func newScaleWorker(cfg *ScaleConfig, pop *household.Population, xs []sharing.El
 	}, nil
 }
 
-// clock returns the stage clock: thread CPU time or Now.
-func (w *scaleWorker) clock() time.Duration {
-	if w.cfg.ThreadCPU {
+// clock returns the stage clock: the calling thread's CPU time (its
+// goroutine must be locked to the thread) with ThreadCPU, else Now.
+func (c *ScaleConfig) clock() time.Duration {
+	if c.ThreadCPU {
 		d, _ := threadCPU()
 		return d
 	}
-	return time.Duration(w.cfg.Now().UnixNano())
+	return time.Duration(c.Now().UnixNano())
 }
 
 // batch runs producers [lo, hi) through readings, split and accumulate.
 func (w *scaleWorker) batch(lo, hi int) error {
 	c := w.cfg
 	n, rounds := hi-lo, c.Rounds
-	t0 := w.clock()
+	t0 := w.cfg.clock()
 	for i := range n {
 		p := lo + i
 		w.meter.Reset(uint64(p))
@@ -231,7 +234,7 @@ func (w *scaleWorker) batch(lo, hi int) error {
 			w.secrets[i*rounds+r] = e
 		}
 	}
-	tp := w.clock()
+	tp := w.cfg.clock()
 	// The baseline: what aggregation costs without privacy.
 	for i := range n {
 		base := w.rule[i] * rounds
@@ -239,12 +242,12 @@ func (w *scaleWorker) batch(lo, hi int) error {
 			w.plain[base+r] += e.Uint64()
 		}
 	}
-	t1 := w.clock()
+	t1 := w.cfg.clock()
 	secrets, shares := w.secrets[:n*rounds], w.shares[:n*rounds*c.PPNs]
 	if err := w.split.SplitBatch(secrets, shares); err != nil {
 		return fmt.Errorf("sim: splitting: %w", err)
 	}
-	t2 := w.clock()
+	t2 := w.cfg.clock()
 	N := c.PPNs
 	for i := range n {
 		base := w.rule[i] * rounds
@@ -256,7 +259,7 @@ func (w *scaleWorker) batch(lo, hi int) error {
 			}
 		}
 	}
-	t3 := w.clock()
+	t3 := w.cfg.clock()
 	w.busy[0] += tp - t0
 	w.busy[1] += t1 - tp
 	w.busy[2] += t2 - t1
@@ -296,7 +299,11 @@ func merge(c *ScaleConfig, workers []*scaleWorker, xs []sharing.Element) (ScaleR
 	for _, v := range plain {
 		rep.EnergyWh += v
 	}
-	t0 := c.Now()
+	if c.ThreadCPU {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+	}
+	t0 := c.clock()
 	perPPN := c.Rules * c.Rounds
 	sub := make([]sharing.Element, c.Threshold)
 	ys := make([]sharing.Element, c.Threshold)
@@ -328,7 +335,7 @@ func merge(c *ScaleConfig, workers []*scaleWorker, xs []sharing.Element) (ScaleR
 	if err != nil {
 		return rep, err
 	}
-	stages[4].Busy = c.Now().Sub(t0)
+	stages[4].Busy = c.clock() - t0
 	rep.Aggregates = perPPN
 	stages[4].Items = int64(perPPN * rep.Subsets)
 	rep.Stages = stages

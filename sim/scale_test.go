@@ -4,7 +4,9 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/ppnet/ppnet/sharing"
 	"github.com/ppnet/ppnet/sim/household"
@@ -96,5 +98,38 @@ func TestScaleDetectsCorruption(t *testing.T) {
 	w.acc[len(w.acc)-1] = w.acc[len(w.acc)-1].Add(sharing.NewElement(1)) // PPN 3, rule 1, round 3
 	if _, err := merge(&cfg, []*scaleWorker{w}, xs); err == nil || !strings.Contains(err.Error(), "rule 1 round 3") {
 		t.Fatalf("corrupted accumulator: error %v", err)
+	}
+}
+
+// TestScaleClocks checks which clock times the stages: with ThreadCPU
+// every stage, recovery included, is thread CPU time and owes nothing to
+// Now; without it every stage is measured by Now.
+func TestScaleClocks(t *testing.T) {
+	var ticks atomic.Int64
+	hourly := func() time.Time { // an hour passes at every reading
+		return time.Unix(0, 0).Add(time.Duration(ticks.Add(1)) * time.Hour)
+	}
+	cfg := ScaleConfig{Producers: 300, PPNs: 4, Rounds: 4, Workers: 2, Seed: *seedFlag, Now: hourly}
+	if !ThreadCPUAvailable() {
+		cfg.ThreadCPU = true
+		if _, err := Scale(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), "not available") {
+			t.Fatalf("ThreadCPU on a platform without it: error %v", err)
+		}
+		return
+	}
+	for _, cpu := range []bool{true, false} {
+		cfg.ThreadCPU = cpu
+		rep, err := Scale(context.Background(), cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range rep.Stages {
+			if cpu && s.Busy >= time.Minute {
+				t.Errorf("ThreadCPU: stage %s took %v: timed by Now, not by thread CPU time", s.Name, s.Busy)
+			}
+			if !cpu && (s.Busy < time.Hour || s.Busy%time.Hour != 0) {
+				t.Errorf("without ThreadCPU: stage %s took %v, want whole hours of Now", s.Name, s.Busy)
+			}
+		}
 	}
 }
