@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 )
 
 var seedFlag = flag.Uint64("seed", 20260105, "seed of the randomized household tests")
@@ -128,17 +129,31 @@ func TestEnergyAndSeasons(t *testing.T) {
 func TestOccupancyMarginals(t *testing.T) {
 	// With persistence 0 every resident is active independently with the
 	// profile's probability: the mean active fraction per hour must match
-	// it within 5 standard errors. With persistence the chain must change
-	// state less often.
+	// the day's profile (weekday or weekend) within 5 standard errors. With
+	// persistence the chain must change state less often.
 	o := DefaultOptions()
 	o.Appliances = nil
 	o.Persistence = 0
-	p := newPop(t, o)
-	var act, res [24]float64
-	flips := func(p *Population) (n int) {
+	// Day 0 is Monday 5 January 2026. Hours where the two profiles differ
+	// by far more than 5 standard errors make a day read with the wrong
+	// profile fail.
+	days := []struct {
+		name    string
+		day     int64
+		profile []float64
+	}{
+		{"monday", 0, o.Weekday},
+		{"friday", 4, o.Weekday},
+		{"saturday", 5, o.Weekend},
+		{"sunday", 6, o.Weekend},
+	}
+	if wd := o.Start.AddDate(0, 0, 5).Weekday(); wd != time.Saturday {
+		t.Fatalf("day 5 is a %v, want Saturday", wd)
+	}
+	flips := func(p *Population, day int64, act, res *[24]float64) (n int) {
 		for id := range uint64(300) {
 			m := p.Meter(id)
-			d := m.day(0) // Monday
+			d := m.day(day)
 			for s := range stepsPerDay {
 				act[s/6] += float64(d.active[s])
 				res[s/6] += float64(m.house.Residents)
@@ -149,16 +164,26 @@ func TestOccupancyMarginals(t *testing.T) {
 		}
 		return n
 	}
-	f0 := flips(p)
-	for h := range 24 {
-		pi := o.Weekday[h]
-		got := act[h] / res[h]
-		if se := math.Sqrt(pi*(1-pi)/res[h]) + 1e-3; math.Abs(got-pi) > 5*se {
-			t.Errorf("hour %d: active fraction %.3f, profile %.3f", h, got, pi)
+	p := newPop(t, o)
+	f0 := 0
+	for _, tc := range days {
+		var act, res [24]float64
+		f0 += flips(p, tc.day, &act, &res)
+		for h := range 24 {
+			pi := tc.profile[h]
+			got := act[h] / res[h]
+			if se := math.Sqrt(pi*(1-pi)/res[h]) + 1e-3; math.Abs(got-pi) > 5*se {
+				t.Errorf("%s hour %d: active fraction %.3f, profile %.3f", tc.name, h, got, pi)
+			}
 		}
 	}
 	o.Persistence = 0.85
-	if f1 := flips(newPop(t, o)); f1*2 > f0 {
+	q, f1 := newPop(t, o), 0
+	for _, tc := range days {
+		var act, res [24]float64
+		f1 += flips(q, tc.day, &act, &res)
+	}
+	if f1*2 > f0 {
 		t.Errorf("persistence 0.85 changed the active count %d times, persistence 0: %d", f1, f0)
 	}
 }
@@ -253,6 +278,7 @@ func TestParseOptionsErrors(t *testing.T) {
 		{"persistence", "persistence: 1", "persistence 1 must be in [0, 1)"},
 		{"occupants", "occupants: [0, 0]", "sum to 0"},
 		{"window syntax", "appliances: [{name: fan, power_w: 75, windows: [\"18-23\"], daily_minutes: 60, cycle_minutes: 10}]", "not a time HH:MM"},
+		{"window junk", "appliances: [{name: fan, power_w: 75, windows: [\"18:00xx-23:00\"], daily_minutes: 60, cycle_minutes: 10}]", `window "18:00xx-23:00": "18:00xx" is not a time HH:MM`},
 		{"window order", "appliances: [{name: fan, power_w: 75, windows: [\"23:00-01:00\"], daily_minutes: 60, cycle_minutes: 10}]", "split a window across midnight"},
 		{"window overlap", "appliances: [{name: fan, power_w: 75, windows: [\"10:00-12:00\", \"11:00-13:00\"], daily_minutes: 60, cycle_minutes: 10}]", "overlap"},
 		{"no windows", "appliances: [{name: fan, power_w: 75, daily_minutes: 60, cycle_minutes: 10}]", "no windows"},
@@ -295,5 +321,64 @@ func FuzzParseOptions(f *testing.F) {
 			t.Fatalf("ParseOptions accepted a model NewPopulation refuses: %v", err)
 		}
 		p.Meter(0).Reading(0)
+	})
+}
+
+func TestParseWindow(t *testing.T) {
+	tests := []struct {
+		in   string
+		want Window
+		err  string
+	}{
+		{"18:00-23:30", Window{1080, 1410}, ""},
+		{" 6:00 - 09:15 ", Window{360, 555}, ""},
+		{"00:00-24:00", Window{0, 1440}, ""},
+		{"18:00xx-23:00", Window{}, `"18:00xx" is not a time HH:MM`},
+		{"18:00-23:00xx", Window{}, `"23:00xx" is not a time HH:MM`},
+		{"18:00-23:00:00", Window{}, "not a time HH:MM"},
+		{"18:0-23:00", Window{}, "two-digit minutes"},
+		{"+6:00-09:00", Window{}, "not a time HH:MM"},
+		{"18-23", Window{}, "not a time HH:MM"},
+		{"18:00", Window{}, `want "HH:MM-HH:MM"`},
+		{"006:00-09:00", Window{}, "not a time HH:MM"},
+		{"18:60-19:00", Window{}, "outside 00:00–24:00"},
+		{"18:00-24:01", Window{}, "outside 00:00–24:00"},
+		{"19:00-18:00", Window{}, "ends before it starts"},
+	}
+	for _, tc := range tests {
+		got, err := ParseWindow(tc.in)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) || !strings.HasPrefix(err.Error(), "household: window ") {
+				t.Errorf("%q: %v, %v; want an error containing %q", tc.in, got, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("%q: %v, %v; want %v", tc.in, got, err, tc.want)
+		}
+	}
+}
+
+// FuzzParseWindow: whatever ParseWindow accepts is digits, colons, one
+// dash and spaces, and its canonical form parses back to the same window.
+func FuzzParseWindow(f *testing.F) {
+	for _, s := range []string{"18:00-23:00", " 6:00 - 09:15 ", "00:00-24:00", "18:00xx-23:00", "5:30-7:30", "23:59-24:00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		w, err := ParseWindow(s)
+		if err != nil {
+			return
+		}
+		other := func(r rune) bool { return !unicode.IsSpace(r) && !strings.ContainsRune("0123456789:-", r) }
+		if strings.IndexFunc(s, other) >= 0 || strings.Count(s, "-") != 1 {
+			t.Fatalf("%q accepted as %v", s, w)
+		}
+		if w.From < 0 || w.From >= w.To || w.To > 1440 {
+			t.Fatalf("%q gave %v", s, w)
+		}
+		if back, err := ParseWindow(w.String()); err != nil || back != w {
+			t.Fatalf("%q gave %v, which reads back as %v, %v", s, w, back, err)
+		}
 	})
 }

@@ -96,13 +96,32 @@ func ParseWindow(s string) (Window, error) {
 	return Window{f, t}, nil
 }
 
+// parseClock parses "H:MM" or "HH:MM", the whole string but for spaces
+// around it, from 00:00 to 24:00.
 func parseClock(s string) (int, error) {
-	var h, m int
-	if n, err := fmt.Sscanf(strings.TrimSpace(s), "%d:%d", &h, &m); err != nil || n != 2 {
-		return 0, fmt.Errorf("%q is not a time HH:MM", s)
+	hs, ms, ok := strings.Cut(strings.TrimSpace(s), ":")
+	h, okH := digits(hs, 1, 2)
+	m, okM := digits(ms, 2, 2)
+	if !ok || !okH || !okM {
+		return 0, fmt.Errorf("%q is not a time HH:MM (hours and two-digit minutes, nothing else), e.g. \"18:00\"", s)
 	}
-	if h < 0 || m < 0 || m > 59 || h*60+m > 1440 {
+	if m > 59 || h*60+m > 1440 {
 		return 0, fmt.Errorf("%q is outside 00:00–24:00", s)
 	}
 	return h*60 + m, nil
+}
+
+// digits parses s as a decimal number of lo to hi ASCII digits.
+func digits(s string, lo, hi int) (int, bool) {
+	if len(s) < lo || len(s) > hi {
+		return 0, false
+	}
+	n := 0
+	for _, c := range []byte(s) {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = 10*n + int(c-'0')
+	}
+	return n, true
 }
