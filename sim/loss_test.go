@@ -113,11 +113,24 @@ func TestWilsonKnownAnswers(t *testing.T) {
 		{0, 10, 0, 0.2775, 0.95, 1e-4},
 		{5, 10, 0.2366, 0.7634, 0.95, 1e-4},
 		{81, 263, 0.2553, 0.3662, 0.95, 1e-4},
+		{10, 10, 0.7225, 1, 0.95, 1e-4},
 	}
 	for _, tc := range tests {
 		lo, hi := Wilson(tc.k, tc.n, tc.conf)
 		if math.Abs(lo-tc.lo) > tc.ep || math.Abs(hi-tc.hi) > tc.ep {
 			t.Errorf("Wilson(%d, %d) = [%.4f, %.4f], want [%.4f, %.4f]", tc.k, tc.n, lo, hi, tc.lo, tc.hi)
+		}
+	}
+	// All or no successes: the interval reaches 1 or 0 exactly, so a
+	// probability of exactly 1 or 0 lies inside it.
+	for _, n := range []int{1, 3, 1000, 3000, 20000} {
+		for _, conf := range []float64{0.95, 0.9999} {
+			if _, hi := Wilson(n, n, conf); hi != 1 {
+				t.Errorf("Wilson(%d, %d, %v) ends at %v, want 1", n, n, conf, hi)
+			}
+			if lo, _ := Wilson(0, n, conf); lo != 0 {
+				t.Errorf("Wilson(0, %d, %v) starts at %v, want 0", n, conf, lo)
+			}
 		}
 	}
 }
@@ -154,7 +167,11 @@ func TestMonteCarloAgreesWithAnalytic(t *testing.T) {
 			t.Fatal(err)
 		}
 		checkIn(t, "design success", m, m.Success(), r.Success)
-		checkIn(t, "design all rules", m, m.AllRules(), r.AllRules)
+		// All rules are recovered exactly when one is (same PPNs, see
+		// DesignModel.MonteCarlo): the estimates must be identical.
+		if r.AllRules != r.Success {
+			t.Errorf("design %+v: all rules %+v, one rule %+v; they must be the same", m, r.AllRules, r.Success)
+		}
 		checkMean(t, m, m.ExpectedProducers(), r)
 	}
 }
@@ -188,16 +205,102 @@ func TestMonteCarloIndependentOfWorkers(t *testing.T) {
 	}
 }
 
-// TestSkipMatchesShareByShare checks the geometric skip against the
-// definition: testing each of n shares for loss in turn.
+// shareByShare is the reference Monte Carlo of the paper's model, written
+// from the definition and sharing no code with PaperModel: in each trial
+// every share of every (rule, PPN, producer, round) is drawn lost or not
+// on its own; a PPN's aggregate is usable if none of its k·M shares was
+// lost, and a rule is recovered if at least t of its w PPNs' are. It
+// returns the trials recovering rule 0 and those recovering all rules.
+func shareByShare(p PaperModel, trials int, rng *rand.Rand) (one, all int) {
+	nr := max(p.Rules, 1)
+	for range trials {
+		okAll, ok0 := true, false
+		for r := range nr {
+			usable := 0
+			for range p.W {
+				intact := true
+				for range p.M {
+					for range p.K {
+						if rng.Float64() < p.Pe {
+							intact = false
+						}
+					}
+				}
+				if intact {
+					usable++
+				}
+			}
+			ok := usable >= p.T
+			if r == 0 {
+				ok0 = ok
+			}
+			okAll = okAll && ok
+		}
+		if ok0 {
+			one++
+		}
+		if okAll {
+			all++
+		}
+	}
+	return one, all
+}
+
+// TestMonteCarloMatchesShareByShare checks eq. 13, its all-rules product
+// and the geometric-skip Monte Carlo against the share-by-share reference,
+// for windows small enough (k·M ≤ 10^4) to draw every share.
+func TestMonteCarloMatchesShareByShare(t *testing.T) {
+	t.Logf("seed %d (set with -seed)", *seedFlag)
+	// 16 checks at 99.99% each: a correct implementation fails for about
+	// one seed in 600.
+	const trials, conf = 2000, 0.9999
+	models := []PaperModel{
+		{W: 4, T: 4, K: 1, M: 1000, Pe: 1e-4},          // a ≈ 0.90, P ≈ 0.67
+		{W: 4, T: 3, K: 4, M: 250, Pe: 2e-4, Rules: 3}, // P ≈ 0.85, all ≈ 0.61
+		{W: 5, T: 2, K: 96, M: 20, Pe: 1e-3, Rules: 2}, // a ≈ 0.15, P ≈ 0.16
+		{W: 3, T: 1, K: 10, M: 10, Pe: 0.05, Rules: 4}, // a ≈ 0.006
+	}
+	for i, m := range models {
+		if km := m.K * int(m.M); km > 1e4 {
+			t.Fatalf("%+v: k·M = %d is too large to draw share by share", m, km)
+		}
+		rng := rand.New(rand.NewChaCha8(blockKey(*seedFlag, 10, uint64(i))))
+		one, all := shareByShare(m, trials, rng)
+		ref := func(k int) Estimate { return estimate(k, trials, conf) }
+		checkIn(t, "share-by-share success vs eq. 13", m, m.Success(), ref(one))
+		checkIn(t, "share-by-share all rules vs AllRules", m, m.AllRules(), ref(all))
+		r, err := m.MonteCarlo(context.Background(), &MCOptions{Trials: trials, Seed: *seedFlag, Confidence: conf})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The skip Monte Carlo estimates the same probabilities: its
+		// intervals must hold the analytic values and meet the reference's.
+		checkIn(t, "skip Monte Carlo success", m, m.Success(), r.Success)
+		checkIn(t, "skip Monte Carlo all rules", m, m.AllRules(), r.AllRules)
+		for _, c := range []struct {
+			what string
+			a, b Estimate
+		}{{"success", ref(one), r.Success}, {"all rules", ref(all), r.AllRules}} {
+			if c.a.High < c.b.Low || c.b.High < c.a.Low {
+				t.Errorf("%+v %s: share by share [%.4f, %.4f], skip [%.4f, %.4f] do not overlap", m, c.what, c.a.Low, c.a.High, c.b.Low, c.b.High)
+			}
+		}
+	}
+}
+
+// TestSkipMatchesShareByShare checks the per-PPN decision of
+// PaperModel.MonteCarlo (one geometric skip against k·M) against testing
+// each of its n shares for loss in turn, for one PPN, and both against
+// PaperModel's a = (1−p_e)^(k·M).
 func TestSkipMatchesShareByShare(t *testing.T) {
 	const n, pe, trials = 50, 0.02, 40000
 	t.Logf("seed %d (set with -seed)", *seedFlag)
+	m := PaperModel{W: 1, T: 1, K: 5, M: n / 5, Pe: pe}
+	trial := m.trial()
 	rng := rand.New(rand.NewChaCha8(blockKey(*seedFlag, 9, 0)))
-	l1p := math.Log1p(-pe)
 	var bySkip, byShare int
 	for range trials {
-		if skip(rng, l1p) >= n {
+		if one, _, _ := trial(rng); one {
 			bySkip++
 		}
 		lost := false
@@ -210,10 +313,13 @@ func TestSkipMatchesShareByShare(t *testing.T) {
 			byShare++
 		}
 	}
-	want := math.Pow(1-pe, n)
+	want := m.Usable()
+	if s := m.Success(); s != want {
+		t.Fatalf("w = t = 1: success %v, a = %v; they must be equal", s, want)
+	}
 	for name, k := range map[string]int{"skip": bySkip, "share by share": byShare} {
 		if lo, hi := Wilson(k, trials, 0.999); want < lo || want > hi {
-			t.Errorf("%s: %d/%d intact, interval [%.4f, %.4f] misses %.4f", name, k, trials, lo, hi, want)
+			t.Errorf("%s: %d/%d intact, interval [%.4f, %.4f] misses a = %.4f", name, k, trials, lo, hi, want)
 		}
 	}
 }

@@ -62,7 +62,16 @@ func Wilson(k, n int, conf float64) (low, high float64) {
 	d := 1 + z*z/nf
 	c := (p + z*z/(2*nf)) / d
 	h := z / d * math.Sqrt(p*(1-p)/nf+z*z/(4*nf*nf))
-	return max(0, c-h), min(1, c+h)
+	low, high = max(0, c-h), min(1, c+h)
+	// The interval of 0 (n) successes starts (ends) at 0 (1) exactly; the
+	// formula gets there only up to rounding.
+	if k == 0 {
+		low = 0
+	}
+	if k == n {
+		high = 1
+	}
+	return low, high
 }
 
 // trialFunc runs one trial: does the consumer recover rule 0, all rules,
@@ -201,10 +210,15 @@ func (p PaperModel) MonteCarlo(ctx context.Context, opts *MCOptions) (MCResult, 
 	if err := p.Validate(); err != nil {
 		return MCResult{}, err
 	}
+	return runTrials(ctx, opts, 1, p.trial())
+}
+
+// trial returns one trial of the paper's model, as MonteCarlo runs it.
+func (p PaperModel) trial() trialFunc {
 	need := float64(p.K) * float64(p.M) // shares each PPN needs
 	l1p := math.Log1p(-p.Pe)
 	nr := rules(p.Rules)
-	trial := func(rng *rand.Rand) (bool, bool, float64) {
+	return func(rng *rand.Rand) (bool, bool, float64) {
 		all, first := true, false
 		for r := range nr {
 			usable := 0
@@ -224,7 +238,6 @@ func (p PaperModel) MonteCarlo(ctx context.Context, opts *MCOptions) (MCResult, 
 		}
 		return false, all, 0
 	}
-	return runTrials(ctx, opts, 1, trial)
 }
 
 // MonteCarlo simulates this design's model: in each trial each PPN is up or
@@ -252,6 +265,15 @@ func (d DesignModel) MonteCarlo(ctx context.Context, opts *MCOptions) (MCResult,
 				up++
 			}
 		}
+		// Every rule of the consumer is served by these same w PPNs, and
+		// an up PPN has read every bundle before the seal, so it holds a
+		// usable aggregated share for every rule: lost bundles shrink a
+		// rule's coverage but never spoil its aggregate. Recovery therefore
+		// depends on the up count alone, drawn once per trial for all
+		// rules, and all rules are recovered exactly when rule 0 is. The
+		// all-rules estimate equals the one-rule estimate by construction
+		// (as AllRules equals Success); it is reported for symmetry with
+		// the paper's model, not as a separate check.
 		if up < d.T {
 			return false, false, 0
 		}
