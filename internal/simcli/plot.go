@@ -24,8 +24,8 @@ type errPoints struct {
 
 // plotLoss writes, for each (w, t), the success probability against M
 // (one curve per p_e and k: the paper's eq. 13 as a line, Monte Carlo as
-// points with Wilson intervals, this design as a dashed line) and the
-// failure probability on a log scale, as PNG and SVG.
+// points with Wilson intervals; this design as a dashed line per p_f) and
+// the failure probability on a log scale, as PNG and SVG.
 func plotLoss(c *lossConfig, rows []lossRow, env *Env) error {
 	type wt struct{ w, t int }
 	groups := map[wt][]lossRow{}
@@ -113,7 +113,8 @@ func lossPlot(rows []lossRow, failure bool) (*plot.Plot, error) {
 		p.Y.Label.Text = "probability the consumer recovers the aggregate"
 		p.Y.Min, p.Y.Max = 0, 1.02
 	}
-	// Curves are keyed by (p_e, k), in sweep order.
+	// The paper's curves are keyed by (p_e, k), in sweep order: its success
+	// does not depend on this design's parameters or on the rules.
 	type curve struct {
 		pe float64
 		k  int
@@ -158,22 +159,33 @@ func lossPlot(rows []lossRow, failure bool) (*plot.Plot, error) {
 			return nil, err
 		}
 	}
-	// This design: success does not depend on M, p_e or k.
-	d := first.design
-	y := d.Success()
-	if failure {
-		y = d.Failure()
+	// This design: success does not depend on M, p_e or k, only on p_f
+	// (for this w and t): one dashed line per p_f.
+	var pfs []float64
+	for _, r := range rows {
+		if !slices.Contains(pfs, r.design.Pf) {
+			pfs = append(pfs, r.design.Pf)
+		}
 	}
-	if !failure || y > 0 {
+	for i, pf := range pfs {
+		d := sim.DesignModel{W: w, T: t, K: 1, M: 1, Pf: pf}
+		y := d.Success()
+		if failure {
+			y = d.Failure()
+		}
+		if failure && !(y > 0) {
+			continue
+		}
 		ymin = min(ymin, y)
 		l, err := plotter.NewLine(plotter.XYs{{X: lo, Y: y}, {X: hi, Y: y}})
 		if err != nil {
 			return nil, err
 		}
-		l.LineStyle.Color, l.LineStyle.Width = color.Black, vg.Points(2)
-		l.LineStyle.Dashes = []vg.Length{vg.Points(6), vg.Points(3)}
+		gray := uint8(min(160, 60*i))
+		l.LineStyle.Color, l.LineStyle.Width = color.Gray{Y: gray}, vg.Points(2)
+		l.LineStyle.Dashes = []vg.Length{vg.Points(float64(6 + 3*i)), vg.Points(3)}
 		p.Add(l)
-		p.Legend.Add(fmt.Sprintf("this design, p_f = %g", d.Pf), l)
+		p.Legend.Add(fmt.Sprintf("this design, p_f = %g", pf), l)
 	}
 	if failure && !math.IsInf(ymin, 1) {
 		p.Y.Min, p.Y.Max = math.Pow(10, math.Floor(math.Log10(max(ymin, 1e-300)))), 1
@@ -185,10 +197,12 @@ func lossPlot(rows []lossRow, failure bool) (*plot.Plot, error) {
 // addEstimates adds the Monte Carlo points of curve (pe, k), if simulated.
 func addEstimates(p *plot.Plot, rows []lossRow, pe float64, k int, col color.Color, failure bool) error {
 	var pts errPoints
+	seen := map[int64]bool{} // rows differing only in this design's parameters share the paper's point
 	for _, r := range rows {
-		if !r.simulated || r.paper.Pe != pe || r.paper.K != k {
+		if r.pmc == nil || r.paper.Pe != pe || r.paper.K != k || seen[r.paper.M] {
 			continue
 		}
+		seen[r.paper.M] = true
 		e := r.pmc.Success
 		y, lo, hi := e.P, e.Low, e.High
 		if failure {

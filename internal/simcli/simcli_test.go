@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"testing"
 
@@ -36,12 +37,20 @@ func TestScripts(t *testing.T) {
 	})
 }
 
-// checkLoss FILE ROWS checks a `sim loss` CSV: ROWS rows, every analytic
-// value equal to the model's, estimates inside their intervals.
+// issueColumns are the first columns of every `sim loss` CSV, in order.
+var issueColumns = []string{"w", "t", "pe", "k", "m", "analytic", "montecarlo", "ci_low", "ci_high"}
+
+// checkLoss FILE ROWS [mc] checks a `sim loss` CSV: ROWS rows, the issue's
+// columns first, every analytic value equal to the models', and, in rows
+// with Monte Carlo columns (every row with mc), each analytic value inside
+// its Monte Carlo interval. Run `sim loss` with a high --confidence (such
+// as 0.9999): the intervals are then wide enough that a correct model and
+// simulation pass, and narrow enough that a wrong one fails.
 func checkLoss(ts *testscript.TestScript, neg bool, args []string) {
-	if neg || len(args) != 2 {
-		ts.Fatalf("usage: checkloss FILE ROWS")
+	if neg || len(args) < 2 || len(args) > 3 || len(args) == 3 && args[2] != "mc" {
+		ts.Fatalf("usage: checkloss FILE ROWS [mc]")
 	}
+	needMC := len(args) == 3
 	f, err := os.Open(ts.MkAbs(args[0]))
 	ts.Check(err)
 	defer f.Close()
@@ -51,27 +60,78 @@ func checkLoss(ts *testscript.TestScript, neg bool, args []string) {
 	if len(recs)-1 != want {
 		ts.Fatalf("%d rows, want %d", len(recs)-1, want)
 	}
+	if len(recs[0]) < len(issueColumns) || !slices.Equal(recs[0][:len(issueColumns)], issueColumns) {
+		ts.Fatalf("header %v does not start with %v", recs[0], issueColumns)
+	}
 	col := map[string]int{}
 	for i, h := range recs[0] {
 		col[h] = i
 	}
 	for _, r := range recs[1:] {
+		has := func(name string) bool {
+			i, ok := col[name]
+			if !ok {
+				ts.Fatalf("no column %s", name)
+			}
+			return r[i] != ""
+		}
 		num := func(name string) float64 {
+			if !has(name) {
+				ts.Fatalf("row %v: column %s empty", r, name)
+			}
 			v, err := strconv.ParseFloat(r[col[name]], 64)
 			if err != nil {
-				ts.Fatalf("column %s: %v", name, err)
+				ts.Fatalf("row %v: column %s: %v", r, name, err)
 			}
 			return v
 		}
-		m := sim.PaperModel{W: int(num("w")), T: int(num("t")), K: int(num("k")), M: int64(num("m")), Pe: num("pe")}
-		if got, want := num("analytic"), m.Success(); math.Abs(got-want) > 1e-15 {
-			ts.Fatalf("row %v: analytic %v, model %v", r, got, want)
-		}
-		for _, p := range []string{"montecarlo", "design_montecarlo"} {
-			lo, hi, v := num(p[:len(p)-len("montecarlo")]+"ci_low"), num(p[:len(p)-len("montecarlo")]+"ci_high"), num(p)
-			if !(0 <= lo && lo <= v && v <= hi && hi <= 1) {
-				ts.Fatalf("row %v: %s %v outside [%v, %v]", r, p, v, lo, hi)
+		p := sim.PaperModel{W: int(num("w")), T: int(num("t")), K: int(num("k")), M: int64(num("m")), Pe: num("pe"), Rules: int(num("rules"))}
+		d := sim.DesignModel{W: p.W, T: p.T, K: p.K, M: p.M, Pb: num("design_pb"), Retries: int(num("design_retries")), Pf: num("design_pf"), Rules: p.Rules}
+		for _, c := range []struct {
+			name string
+			want float64
+		}{
+			{"analytic", p.Success()}, {"failure", p.Failure()}, {"all_rules", p.AllRules()},
+			{"expected_producers", p.ExpectedProducers()},
+			{"design_analytic", d.Success()}, {"design_expected_producers", d.ExpectedProducers()},
+		} {
+			if got := num(c.name); got != c.want {
+				ts.Fatalf("row %v: %s %v, model %v", r, c.name, got, c.want)
 			}
+		}
+		// in checks an estimate column, its interval and the analytic value.
+		in := func(est, lo, hi string, analytic float64) {
+			l, v, h := num(lo), num(est), num(hi)
+			if !(0 <= l && l <= v && v <= h && h <= 1) {
+				ts.Fatalf("row %v: %s %v outside [%v, %v]", r, est, v, l, h)
+			}
+			if analytic < l || analytic > h {
+				ts.Fatalf("row %v: analytic %v outside the %s interval [%v, %v]", r, analytic, est, l, h)
+			}
+		}
+		// producers checks a Monte Carlo mean of producers reached against
+		// the analytic expectation: within 5 standard errors, plus M times
+		// the width of the success interval, for runs where the rare
+		// events that make up the variance were not seen (SE 0).
+		producers := func(mean, se, lo, hi string, want float64) {
+			m, e := num(mean), num(se)
+			if e < 0 || math.Abs(m-want) > 5*e+float64(p.M)*(num(hi)-num(lo))+1e-9*want {
+				ts.Fatalf("row %v: %s %v ± %v, analytic %v", r, mean, m, e, want)
+			}
+		}
+		if needMC || has("montecarlo") {
+			in("montecarlo", "ci_low", "ci_high", p.Success())
+			in("all_rules_mc", "all_rules_ci_low", "all_rules_ci_high", p.AllRules())
+			producers("mc_producers", "mc_producers_se", "ci_low", "ci_high", p.ExpectedProducers())
+			// The paper's aggregate is all or nothing: M producers times the
+			// success fraction.
+			if got, want := num("mc_producers"), float64(p.M)*num("montecarlo"); math.Abs(got-want) > 1e-9*want {
+				ts.Fatalf("row %v: mc_producers %v, M × montecarlo %v", r, got, want)
+			}
+		}
+		if needMC || has("design_montecarlo") {
+			in("design_montecarlo", "design_ci_low", "design_ci_high", d.Success())
+			producers("design_mc_producers", "design_mc_producers_se", "design_ci_low", "design_ci_high", d.ExpectedProducers())
 		}
 	}
 }
