@@ -105,7 +105,9 @@ func CheckPeriod(period string) error {
 }
 
 // Compose prices one customer's period from the sources that carry their
-// meter. It never fails for missing data: that yields a held bill.
+// meter. It never fails for missing data: that yields a held bill. A period
+// outside the schedule's validity (valid_from … valid_to) is held too, with
+// the schedule and both date ranges in the reason.
 func Compose(c customer.Masked, s *tariff.Schedule, period string, sources []Totals, p Policy, now time.Time) (Bill, error) {
 	if err := CheckPeriod(period); err != nil {
 		return Bill{}, err
@@ -151,7 +153,10 @@ func Compose(c customer.Masked, s *tariff.Schedule, period string, sources []Tot
 	sort.Slice(b.Sources, func(i, j int) bool { return b.Sources[i].Band < b.Sources[j].Band })
 	b.BilledWh = b.MeasuredWh + b.EstimatedWh
 	b.Estimated = b.EstimatedWh != 0
+	outside := s.CheckPeriod(period)
 	switch {
+	case outside != nil:
+		return hold(outside.Error())
 	case len(holdReasons) > 0:
 		return hold(fmt.Sprint(holdReasons))
 	case bands && len(bandWh) != len(s.TimeOfUse):

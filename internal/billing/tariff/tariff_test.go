@@ -255,3 +255,33 @@ func TestBuiltinIDsMatchFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckPeriod: a month is inside the validity only if both its first
+// and its last day are; errors wrap ErrOutsideValidity and name the
+// schedule and dates.
+func TestCheckPeriod(t *testing.T) {
+	s, err := Load(DefaultID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"2025-04", "2025-12", "2026-02", "2026-03"} {
+		if err := s.CheckPeriod(p); err != nil {
+			t.Errorf("%s: %v", p, err)
+		}
+	}
+	for _, p := range []string{"2025-03", "2026-04", "2030-01"} {
+		err := s.CheckPeriod(p)
+		if !errors.Is(err, ErrOutsideValidity) || !strings.Contains(err.Error(), "2025-04-01 to 2026-03-31") || !strings.Contains(err.Error(), DefaultID+"@v1") {
+			t.Errorf("%s: %v", p, err)
+		}
+	}
+	// A schedule valid from the middle of a month does not cover that month.
+	mid := *s
+	mid.ValidFrom = "2025-04-15"
+	if err := mid.CheckPeriod("2025-04"); !errors.Is(err, ErrOutsideValidity) || !strings.Contains(err.Error(), "2025-04-01 to 2025-04-30") {
+		t.Errorf("part month: %v", err)
+	}
+	if err := s.CheckPeriod("April"); err == nil || !strings.Contains(err.Error(), "YYYY-MM") {
+		t.Errorf("bad period: %v", err)
+	}
+}
