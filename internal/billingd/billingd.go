@@ -25,9 +25,12 @@
 // window of 96 rounds tiles a calendar month of 15-minute rounds); the
 // default periods are the calendar months of the round clock in India time.
 //
-// Notifications go to the senders passed in (SMS gateway, SMTP); for demos
-// SinkDir writes each one as a file instead (FileSender), clearly labelled
-// as not sent. docs/billing.md describes the running daemon and the devnet
+// Notifications go to the DLT SMS gateway and the SMTP server configured in
+// Config.SMS and Config.Email (secrets read from files), or to senders an
+// embedder passes in; for demos SinkDir writes each one as a file instead
+// (FileSender), clearly labelled as not sent. A channel without a sender is
+// logged as a warning at start and shows as 0 in
+// ppnet_billing_notification_channel. docs/billing.md describes the running daemon and the devnet
 // demo.
 package billingd
 
@@ -79,10 +82,12 @@ type Config struct {
 	Quorum    int                      `yaml:"quorum"`    // shares needed to reveal (default 3)
 	Policy    bill.Policy              `yaml:"policy"`    // missing-data policy
 	Peers     []Peer                   `yaml:"peers"`     // other consumers shown on /network (health, latest aggregates)
+	SMS       SMSSettings              `yaml:"sms"`       // DLT SMS HTTP gateway; on when url is set
+	Email     EmailSettings            `yaml:"email"`     // SMTP e-mail with the PDF; on when host is set
 	OutboxCfg *notify.Options          `yaml:"-"`         // outbox retry settings (nil: defaults)
 	Source    Source                   `yaml:"-"`         // results to bill from; nil starts the consumer in Consumer
 	Net       *netconfig.Network       `yaml:"-"`
-	Senders   map[string]notify.Sender `yaml:"-"` // real senders; SinkDir adds file senders for missing channels
+	Senders   map[string]notify.Sender `yaml:"-"` // an embedder's senders, before SMS and Email; SinkDir adds file senders for channels still missing
 	Logger    *slog.Logger             `yaml:"-"`
 	Now       func() time.Time         `yaml:"-"`
 	Rand      io.Reader                `yaml:"-"` // key and nonce randomness (default crypto/rand)
@@ -110,6 +115,9 @@ type Daemon struct {
 	svc  *billing.Service
 	ui   http.Handler
 	http *daemon.HTTP
+
+	senders  map[string]notify.Sender // per channel, from Config.Senders, SMS, Email and SinkDir
+	channels []Channel
 
 	mu     sync.Mutex
 	status []PeriodStatus
@@ -152,6 +160,11 @@ func New(cfg Config) (*Daemon, error) {
 		return nil, errors.New("billingd: no data directory; set --data")
 	}
 	d := &Daemon{cfg: cfg, log: cfg.Logger.With("role", "billing"), src: cfg.Source, ready: make(chan struct{}), done: make(chan struct{})}
+	var err error
+	if d.senders, d.channels, err = cfg.senders(); err != nil {
+		return nil, err
+	}
+	d.checkChannels()
 	if cfg.Source == nil {
 		cc := cfg.Consumer
 		if cc.DataDir == "" {

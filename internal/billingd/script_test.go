@@ -30,7 +30,7 @@ func TestMain(m *testing.M) {
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:  "testdata/script",
-		Cmds: map[string]func(*testscript.TestScript, bool, []string){"natsserver": natsServer},
+		Cmds: map[string]func(*testscript.TestScript, bool, []string){"natsserver": natsServer, "notifyservers": notifyServers, "notified": notified},
 	})
 }
 

@@ -12,7 +12,6 @@ import (
 
 	"github.com/ppnet/ppnet/internal/billing"
 	"github.com/ppnet/ppnet/internal/billing/customer"
-	"github.com/ppnet/ppnet/internal/billing/notify"
 	"github.com/ppnet/ppnet/internal/billing/web"
 	"github.com/ppnet/ppnet/internal/seal"
 )
@@ -49,24 +48,13 @@ func (d *Daemon) openService() error {
 	if err := d.initRegistry(); err != nil {
 		return err
 	}
-	senders := map[string]notify.Sender{}
-	for k, v := range d.cfg.Senders {
-		senders[k] = v
-	}
-	if d.cfg.SinkDir != "" {
-		for _, ch := range []string{notify.ChannelSMS, notify.ChannelEmail} {
-			if senders[ch] == nil {
-				senders[ch] = &FileSender{Dir: d.cfg.SinkDir, From: "billing@ppnet-demo.invalid"}
-			}
-		}
-	}
 	base := d.cfg.PayBase
 	if base == "" {
 		base = "http://" + d.http.Addr()
 	}
 	ob := d.cfg.OutboxCfg
 	if d.svc, err = billing.New(billing.Config{DB: d.db, Rand: d.cfg.Rand, Now: d.cfg.Now, Log: d.log, Policy: d.cfg.Policy,
-		Utility: d.cfg.Utility, PayKey: payKey, PayBaseURL: base, ContactKey: contactKey, Senders: senders, Outbox: ob}); err != nil {
+		Utility: d.cfg.Utility, PayKey: payKey, PayBaseURL: base, ContactKey: contactKey, Senders: d.senders, Outbox: ob}); err != nil {
 		return err
 	}
 	if d.ui, err = web.Handler(d.svc, d.log); err != nil {

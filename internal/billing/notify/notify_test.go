@@ -4,55 +4,20 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
-	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/ppnet/ppnet/internal/billing/notify/notifytest"
 )
 
 type clock struct{ t time.Time }
 
 func (c *clock) now() time.Time { return c.t }
-
-// gateway is a fake DLT SMS gateway that fails the first failN requests
-// with 503 and remembers the references it accepted.
-type gateway struct {
-	mu       sync.Mutex
-	failN    int
-	requests int
-	accepted map[string]int // reference → times accepted
-	last     http.Header
-	form     map[string]string
-}
-
-func (g *gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.requests++
-	if err := r.ParseForm(); err != nil {
-		http.Error(w, "bad form", 400)
-		return
-	}
-	if g.requests <= g.failN {
-		http.Error(w, "busy", http.StatusServiceUnavailable)
-		return
-	}
-	if r.FormValue("template_id") == "" || !strings.HasPrefix(r.FormValue("to"), "+91") {
-		http.Error(w, "template or number missing", http.StatusBadRequest)
-		return
-	}
-	g.last, g.form = r.Header.Clone(), map[string]string{}
-	for k := range r.PostForm {
-		g.form[k] = r.PostForm.Get(k)
-	}
-	g.accepted[r.FormValue("reference")]++
-	w.WriteHeader(http.StatusAccepted)
-}
 
 func openDB(t *testing.T, path string) *bolt.DB {
 	t.Helper()
@@ -73,7 +38,7 @@ func newSMS(t *testing.T, url string) *SMS {
 }
 
 func TestSMSRetryBackoffAndRestart(t *testing.T) {
-	g := &gateway{failN: 2, accepted: map[string]int{}}
+	g := notifytest.NewGateway(2)
 	srv := httptest.NewServer(g)
 	defer srv.Close()
 	path := filepath.Join(t.TempDir(), "outbox.db")
@@ -101,8 +66,8 @@ func TestSMSRetryBackoffAndRestart(t *testing.T) {
 	if e.Attempts != 1 || e.State != StatePending || !e.NextAttempt.Equal(clk.t.Add(time.Minute)) || !strings.Contains(e.LastError, "503") {
 		t.Fatalf("after attempt 1: %+v", e)
 	}
-	if n, _ := ob.RunOnce(ctx); n != 0 || g.requests != 1 {
-		t.Fatalf("retried before backoff: %d requests", g.requests)
+	if n, _ := ob.RunOnce(ctx); n != 0 || g.Requests != 1 {
+		t.Fatalf("retried before backoff: %d requests", g.Requests)
 	}
 	clk.t = clk.t.Add(time.Minute)
 	_, _ = ob.RunOnce(ctx) // attempt 2 fails; next after 2 minutes
@@ -130,12 +95,12 @@ func TestSMSRetryBackoffAndRestart(t *testing.T) {
 	if n, _ := ob.RunOnce(ctx); n != 0 {
 		t.Fatalf("sent again after restart")
 	}
-	if g.accepted[msg.Key] != 1 || g.requests != 3 {
-		t.Fatalf("gateway accepted %d times over %d requests", g.accepted[msg.Key], g.requests)
+	if g.Accepted[msg.Key] != 1 || g.Requests != 3 {
+		t.Fatalf("gateway accepted %d times over %d requests", g.Accepted[msg.Key], g.Requests)
 	}
-	if g.form["sender"] != "BESCOM" || g.form["template_id"] != "1107123456789012345" || g.form["entity_id"] != "1101234567890123456" || g.form["var1"] != "1987" || g.form["var2"] != "17-04-2026" ||
-		g.last.Get("Idempotency-Key") != msg.Key || g.last.Get("Authorization") != "Bearer k" {
-		t.Fatalf("gateway request lacks DLT fields: %v %v", g.form, g.last)
+	if g.Form["sender"] != "BESCOM" || g.Form["template_id"] != "1107123456789012345" || g.Form["entity_id"] != "1101234567890123456" || g.Form["var1"] != "1987" || g.Form["var2"] != "17-04-2026" ||
+		g.Last.Get("Idempotency-Key") != msg.Key || g.Last.Get("Authorization") != "Bearer k" {
+		t.Fatalf("gateway request lacks DLT fields: %v %v", g.Form, g.Last)
 	}
 	e, _ = ob.Get(msg.Key)
 	if e.State != StateSent || e.Attempts != 3 {
@@ -144,7 +109,7 @@ func TestSMSRetryBackoffAndRestart(t *testing.T) {
 }
 
 func TestSMSPermanentFailure(t *testing.T) {
-	g := &gateway{accepted: map[string]int{}}
+	g := notifytest.NewGateway(0)
 	srv := httptest.NewServer(g)
 	defer srv.Close()
 	db := openDB(t, filepath.Join(t.TempDir(), "o.db"))
@@ -156,8 +121,8 @@ func TestSMSPermanentFailure(t *testing.T) {
 	clk.t = clk.t.Add(48 * time.Hour)
 	_, _ = ob.RunOnce(context.Background())
 	e, _ := ob.Get("k")
-	if e.State != StateFailed || e.Attempts != 1 || !strings.Contains(e.LastError, "rejected") || g.requests != 1 {
-		t.Fatalf("permanent failure retried or not recorded: %+v, %d requests", e, g.requests)
+	if e.State != StateFailed || e.Attempts != 1 || !strings.Contains(e.LastError, "rejected") || g.Requests != 1 {
+		t.Fatalf("permanent failure retried or not recorded: %+v, %d requests", e, g.Requests)
 	}
 }
 
@@ -186,9 +151,9 @@ func TestSMSConfigErrors(t *testing.T) {
 }
 
 func TestEmailWithAttachment(t *testing.T) {
-	smtp := startSMTPD(t)
-	smtp.rejectRcpt = "nobody@example.in"
-	mailer, err := NewEmail(EmailConfig{Host: "127.0.0.1", Port: smtp.port(), From: "bills@example.in", TLS: "none", Timeout: 5 * time.Second})
+	smtp := notifytest.StartSMTP(t)
+	smtp.RejectRcpt = "nobody@example.in"
+	mailer, err := NewEmail(EmailConfig{Host: "127.0.0.1", Port: smtp.Port(), From: "bills@example.in", TLS: "none", Timeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,11 +177,11 @@ func TestEmailWithAttachment(t *testing.T) {
 	if n, _ := ob.RunOnce(context.Background()); n != 0 {
 		t.Fatal("e-mail sent again after restart")
 	}
-	got := smtp.messages()
+	got := smtp.Messages()
 	if len(got) != 1 {
 		t.Fatalf("server received %d messages, want 1", len(got))
 	}
-	d := got[0].data
+	d := got[0].Data
 	unfolded := strings.ReplaceAll(strings.ReplaceAll(d, "\r\n", ""), "=\n", "")
 	for _, want := range []string{"Subject: Your electricity bill for 2026-03", "Message-ID: <KA-1=2F2026-03=2Fr1=2Femail@example.in>",
 		`filename="bill-2026-03.pdf"`, "application/pdf", base64.StdEncoding.EncodeToString(pdf)[:40]} {
@@ -224,8 +189,8 @@ func TestEmailWithAttachment(t *testing.T) {
 			t.Errorf("message lacks %q:\n%s", want, d)
 		}
 	}
-	if got[0].to[0] != "ramesh.k@example.in" {
-		t.Errorf("rcpt %v", got[0].to)
+	if got[0].To[0] != "ramesh.k@example.in" {
+		t.Errorf("rcpt %v", got[0].To)
 	}
 	e, _ := ob.Get("bad")
 	if e.State != StateFailed || !strings.Contains(e.LastError, "refused recipient") {
@@ -238,7 +203,7 @@ func TestEmailWithAttachment(t *testing.T) {
 }
 
 func TestRunLoop(t *testing.T) {
-	g := &gateway{accepted: map[string]int{}}
+	g := notifytest.NewGateway(0)
 	srv := httptest.NewServer(g)
 	defer srv.Close()
 	db := openDB(t, filepath.Join(t.TempDir(), "o.db"))
