@@ -30,9 +30,10 @@ func trainFlags(fs *flag.FlagSet, c *trainConfig) {
 	fs.IntVar(&c.data.days, "days", 28, "days of training history, and of the billing period")
 	fs.IntVar(&c.data.firstDay, "first-day", 0, "first day of the training history (day 0: Monday 5 January 2026)")
 	fs.IntVar(&c.rounds, "rounds", 20, "FedAvg rounds")
-	fs.IntVar(&c.train.Epochs, "epochs", 5, "local full-batch gradient steps per round (the central model takes as many per round)")
-	fs.Float64Var(&c.train.Rate, "rate", 1, "gradient step size")
-	fs.Float64Var(&c.train.L2, "l2", 1e-3, "L2 penalty on the non-bias weights")
+	def := model.DefaultTrain()
+	fs.IntVar(&c.train.Epochs, "epochs", def.Epochs, "local full-batch gradient steps per round (the central model takes as many per round)")
+	fs.Float64Var(&c.train.Rate, "rate", def.Rate, "gradient step size")
+	fs.Float64Var(&c.train.L2, "l2", def.L2, "L2 penalty on the non-bias weights")
 	fs.IntVar(&c.ppns, "ppns", 5, "PPNs the updates are secret-shared over")
 	fs.IntVar(&c.t, "t", 3, "threshold: PPN shares needed to recover a sum")
 	fs.UintVar(&c.frac, "frac", 20, "fixed-point fractional bits of the encoded updates")
@@ -91,7 +92,7 @@ func runTrain(ctx context.Context, c *trainConfig, out io.Writer) (*trained, err
 	if err != nil {
 		return nil, err
 	}
-	var clients []fedavg.Client
+	var locals []*fedavg.Local
 	var allX, allY []float64
 	var maxN uint64
 	for h, md := range d.train {
@@ -99,13 +100,18 @@ func runTrain(ctx context.Context, c *trainConfig, out io.Writer) (*trained, err
 		if err != nil {
 			return nil, err
 		}
-		clients = append(clients, &fedavg.Local{Producer: uint64(h), X: X, Y: Y, Train: c.train})
+		locals = append(locals, &fedavg.Local{Producer: uint64(h), X: X, Y: Y, Train: c.train})
 		allX, allY = append(allX, X...), append(allY, Y...)
 		maxN = max(maxN, uint64(len(Y)))
 	}
-	codec, err := fedavg.NewCodec(fedavg.CodecOptions{Frac: c.frac, Clip: c.clip, MaxSamples: maxN, Producers: len(clients)})
+	codec, err := fedavg.NewCodec(fedavg.CodecOptions{Frac: c.frac, Clip: c.clip, MaxSamples: maxN, Producers: len(locals)})
 	if err != nil {
 		return nil, err
+	}
+	clients := make([]fedavg.Client, len(locals))
+	for i, l := range locals {
+		l.Codec = codec // each meter encodes its own update
+		clients[i] = l
 	}
 	agg, err := fedavg.NewInProcess(c.ppns, c.t, shareRandomness(c.data.seed))
 	if err != nil {
@@ -128,7 +134,7 @@ func runTrain(ctx context.Context, c *trainConfig, out io.Writer) (*trained, err
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		if t.federated, err = coord.Round(uint64(r), t.federated, clients); err != nil {
+		if t.federated, err = coord.Round(uint64(r), t.federated, clients, agg); err != nil {
 			return nil, err
 		}
 		if err := t.central.Fit(allX, allY, c.train); err != nil {

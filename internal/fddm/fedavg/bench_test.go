@@ -122,7 +122,7 @@ func FuzzDecode(f *testing.F) {
 			}
 			vec = append(vec, e)
 		}
-		avg, total, err := codec.Decode(vec)
+		avg, total, err := codec.Decode(vec, 1)
 		if err == nil && (total < 1 || len(avg) != len(vec)-1) {
 			t.Fatalf("decoded %v, total %d from %d components", avg, total, len(vec))
 		}

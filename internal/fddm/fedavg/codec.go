@@ -6,6 +6,8 @@ import (
 	"math"
 
 	"github.com/ppnet/ppnet/sharing"
+
+	"github.com/ppnet/ppnet/internal/fddm/model"
 )
 
 var (
@@ -24,6 +26,7 @@ type Codec struct {
 	frac       uint
 	clip       float64
 	maxSamples uint64
+	producers  int
 	scale      float64
 }
 
@@ -57,7 +60,20 @@ func NewCodec(o CodecOptions) (*Codec, error) {
 		return nil, fmt.Errorf("%w: %d producers · %d samples · clip %g · 2^%d = %.3g exceeds (q−1)/2 = %.3g; lower the fractional bits, the clip, the samples per producer or the producers per round",
 			ErrBound, o.Producers, o.MaxSamples, o.Clip, o.Frac, float64(o.Producers)*perProducer, float64(sharing.MaxMagnitude))
 	}
-	return &Codec{frac: o.Frac, clip: o.Clip, maxSamples: o.MaxSamples, scale: math.Exp2(float64(o.Frac))}, nil
+	return &Codec{frac: o.Frac, clip: o.Clip, maxSamples: o.MaxSamples, producers: o.Producers, scale: math.Exp2(float64(o.Frac))}, nil
+}
+
+// Producers is N, the most contributions per round the codec's field bound
+// holds for.
+func (c *Codec) Producers() int { return c.producers }
+
+// MaxSamples is max n_k, the most samples one update may claim.
+func (c *Codec) MaxSamples() uint64 { return c.maxSamples }
+
+// MaxComponent bounds |component| of one encoded update: max n_k·⌈C·2^f⌉.
+// A network carrying updates as readings needs max_reading at least this.
+func (c *Codec) MaxComponent() uint64 {
+	return c.maxSamples * uint64(math.Ceil(c.clip*c.scale))
 }
 
 // Len is the length of an encoded update of d weights: d + 1.
@@ -88,8 +104,16 @@ func (c *Codec) Encode(dst []sharing.Element, w []float64, n uint64) ([]sharing.
 }
 
 // Decode returns the weighted average Σ n_k·w_k / Σ n_k and Σ n_k from a
-// recovered sum of encodings.
-func (c *Codec) Decode(sum []sharing.Element) ([]float64, uint64, error) {
+// recovered sum of the encodings of contributors updates. It refuses more
+// contributors than the codec's N, and a total above N·max n_k: beyond
+// them the sum may have wrapped around q and decode to garbage.
+func (c *Codec) Decode(sum []sharing.Element, contributors int) ([]float64, uint64, error) {
+	if contributors > c.producers {
+		return nil, 0, fmt.Errorf("%w: %d contributions in one sum, the codec was built for at most N = %d; raise Producers (and check the bound) or admit fewer producers per round", ErrBound, contributors, c.producers)
+	}
+	if contributors < 1 {
+		return nil, 0, fmt.Errorf("%w: %d contributions; no producer contributed", ErrSum, contributors)
+	}
 	if len(sum) < 1 {
 		return nil, 0, fmt.Errorf("%w: empty vector", ErrSum)
 	}
@@ -97,9 +121,27 @@ func (c *Codec) Decode(sum []sharing.Element) ([]float64, uint64, error) {
 	if total < 1 {
 		return nil, 0, fmt.Errorf("%w: total samples %d; no producer contributed", ErrSum, total)
 	}
+	if limit := uint64(contributors) * c.maxSamples; uint64(total) > limit {
+		return nil, 0, fmt.Errorf("%w: total samples %d exceeds %d contributions · max n_k %d = %d; a contribution claimed more samples than the codec allows, or the sum is corrupt", ErrSum, total, contributors, c.maxSamples, limit)
+	}
 	avg := make([]float64, len(sum)-1)
 	for j := range avg {
 		avg[j] = float64(sum[j].Int64()) / c.scale / float64(total)
 	}
 	return avg, uint64(total), nil
+}
+
+// Model decodes a recovered sum of contributors updates into the global
+// model, checking it has model.Dim weights.
+func (c *Codec) Model(sum []sharing.Element, contributors int) (model.Logistic, error) {
+	avg, _, err := c.Decode(sum, contributors)
+	if err != nil {
+		return model.Logistic{}, err
+	}
+	if len(avg) != model.Dim {
+		return model.Logistic{}, fmt.Errorf("%w: %d weights, want %d", ErrSum, len(avg), model.Dim)
+	}
+	var m model.Logistic
+	copy(m.W[:], avg)
+	return m, nil
 }

@@ -22,13 +22,22 @@
 // knob to turn. The rounding error of the average is at most 2^−(f+1) per
 // component.
 //
+// # Who sees what
+//
+// A Client (a producer) trains, encodes and adds its own update (Local.Encode,
+// Client.Contribute); the Coordinator calls only Sum and decodes, so it holds
+// sums, never an update. Codec.Decode refuses a sum of more contributions
+// than the N the codec's bound was checked for, and a total of samples above
+// N·max n_k.
+//
 // # Aggregators
 //
 // InProcess is the reference Aggregator: every vector is split into Shamir
 // shares for w PPNs with threshold t (sharing.Splitter.SplitBatch), each PPN
 // adds the share vectors it receives (sharing.AddVec), and the sum is
 // recovered from the PPNs' accumulators (checked and corrected with
-// sharing.Combiner.RobustRecoverVec when w > t). The network version — a `sum`
-// rule over the same vectors through real PPNs — implements the same
-// interface.
+// sharing.Combiner.RobustRecoverVec when w > t). Package
+// internal/fddm/fednet runs the same rounds through the real network: one
+// `sum` rule per component over real PPNs, a coordinator consumer, and the
+// global model in a JetStream key-value bucket.
 package fedavg

@@ -90,7 +90,7 @@ func TestCodecWeightedAverage(t *testing.T) {
 		}
 		total += n
 	}
-	avg, got, err := c.Decode(sum)
+	avg, got, err := c.Decode(sum, 50)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +122,7 @@ func TestCodecRefuses(t *testing.T) {
 			t.Errorf("%s: err %v, want ErrUpdate", tc.name, err)
 		}
 	}
-	if _, _, err := c.Decode([]sharing.Element{{}, {}}); !errors.Is(err, ErrSum) {
+	if _, _, err := c.Decode([]sharing.Element{{}, {}}, 1); !errors.Is(err, ErrSum) {
 		t.Errorf("zero total: err %v, want ErrSum", err)
 	}
 }
@@ -217,11 +217,15 @@ func TestInProcessLyingPPN(t *testing.T) {
 func TestOneEpochFedAvgIsCentralStep(t *testing.T) {
 	r := rand.New(rand.NewPCG(testSeed(t), 4))
 	train := model.Train{Epochs: 1, Rate: 0.5}
+	codec, err := NewCodec(CodecOptions{Frac: 30, Clip: 16, MaxSamples: 250, Producers: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
 	var clients []Client
 	var allX, allY []float64
 	for k := range 8 {
 		n := 50 + r.IntN(200)
-		l := &Local{Producer: uint64(k), Train: train}
+		l := &Local{Producer: uint64(k), Train: train, Codec: codec}
 		for range n {
 			row := []float64{1, r.NormFloat64(), r.NormFloat64(), float64(r.IntN(2)), r.NormFloat64() + float64(k)/4, r.Float64(), r.Float64(), r.Float64()}
 			y := 0.0
@@ -235,10 +239,6 @@ func TestOneEpochFedAvgIsCentralStep(t *testing.T) {
 		allY = append(allY, l.Y...)
 		clients = append(clients, l)
 	}
-	codec, err := NewCodec(CodecOptions{Frac: 30, Clip: 16, MaxSamples: 250, Producers: len(clients)})
-	if err != nil {
-		t.Fatal(err)
-	}
 	agg, err := NewInProcess(4, 3, rand.NewChaCha8([32]byte{3}))
 	if err != nil {
 		t.Fatal(err)
@@ -246,7 +246,7 @@ func TestOneEpochFedAvgIsCentralStep(t *testing.T) {
 	coord := &Coordinator{Codec: codec, Agg: agg}
 	var fed, central model.Logistic
 	for round := range uint64(10) {
-		if fed, err = coord.Round(round, fed, clients); err != nil {
+		if fed, err = coord.Round(round, fed, clients, agg); err != nil {
 			t.Fatal(err)
 		}
 		if err := central.Fit(allX, allY, train); err != nil {
@@ -260,5 +260,39 @@ func TestOneEpochFedAvgIsCentralStep(t *testing.T) {
 	}
 	if central.W[1] < 0.5 {
 		t.Errorf("central model did not learn (w1 = %g); the comparison is vacuous", central.W[1])
+	}
+}
+
+// TestCodecFieldBound: a sum of more contributions than the codec's N, or
+// claiming more samples than N·max n_k, is refused with ErrBound or ErrSum.
+func TestCodecFieldBound(t *testing.T) {
+	c, err := NewCodec(CodecOptions{MaxSamples: 100, Producers: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := make([]sharing.Element, 3)
+	for range 4 {
+		enc, err := c.Encode(nil, []float64{1, -2}, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sharing.AddVec(sum, enc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, _, err = c.Decode(sum, 4)
+	if !errors.Is(err, ErrBound) || !strings.Contains(err.Error(), "N = 3") {
+		t.Errorf("4 contributions to a codec for 3: err %v, want ErrBound naming N = 3", err)
+	}
+	// Three contributions whose total claims 400 samples: above 3·100.
+	_, _, err = c.Decode(sum, 3)
+	if !errors.Is(err, ErrSum) || !strings.Contains(err.Error(), "exceeds") {
+		t.Errorf("total 400 from 3 contributions of at most 100: err %v, want ErrSum", err)
+	}
+	if _, _, err := c.Decode(sum, 0); !errors.Is(err, ErrSum) {
+		t.Errorf("no contributions: err %v, want ErrSum", err)
+	}
+	if got := c.MaxComponent(); got != 100*16<<20 {
+		t.Errorf("MaxComponent %d, want %d", got, 100*16<<20)
 	}
 }

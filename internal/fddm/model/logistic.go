@@ -47,8 +47,9 @@ type Train struct {
 }
 
 // DefaultTrain returns the settings used in docs/fddm.md for one round of
-// local training.
-func DefaultTrain() Train { return Train{Epochs: 5, Rate: 0.5, L2: 1e-3} }
+// local training (the defaults of `fddm train`): 5 steps of size 1,
+// λ = 10⁻³.
+func DefaultTrain() Train { return Train{Epochs: 5, Rate: 1, L2: 1e-3} }
 
 // Fit runs t.Epochs full-batch gradient steps on rows X (row-major, Dim per
 // row) with labels y ∈ {0, 1}, starting from m.
