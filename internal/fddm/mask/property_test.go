@@ -2,7 +2,9 @@ package mask
 
 import (
 	"math/rand/v2"
+	"os"
 	"slices"
+	"strconv"
 	"testing"
 )
 
@@ -11,8 +13,15 @@ import (
 // masks a reading only if every reading with a higher score is masked too,
 // and (threshold mode, no cap) masks exactly the scores above the threshold.
 func TestApplyProperties(t *testing.T) {
-	const seed = 5
-	t.Logf("seed %d", seed)
+	seed := uint64(5)
+	if v := os.Getenv("FDDM_TEST_SEED"); v != "" {
+		s, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			t.Fatalf("FDDM_TEST_SEED=%q: want an unsigned integer", v)
+		}
+		seed = s
+	}
+	t.Logf("seed %d (set FDDM_TEST_SEED to change)", seed)
 	r := rand.New(rand.NewPCG(seed, 5))
 	for trial := range 500 {
 		n := r.IntN(200)
