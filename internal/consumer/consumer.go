@@ -50,6 +50,7 @@ import (
 // Config configures a consumer; yaml:"-" fields are for embedding.
 type Config struct {
 	Network     string `yaml:"network"`      // network configuration file
+	KV          string `yaml:"kv"`           // follow the epochs in this key-value bucket instead (needs NATS); see Follow
 	ID          string `yaml:"id"`           // consumer id in the network configuration
 	KeyFile     string `yaml:"key_file"`     // file holding the base64 X25519 private key
 	NATS        string `yaml:"nats"`         // NATS URL; empty runs an embedded server
@@ -69,6 +70,12 @@ type Config struct {
 	Logger   *slog.Logger         `yaml:"-"`
 	Now      func() time.Time     `yaml:"-"`
 	Registry *prometheus.Registry `yaml:"-"`
+	// NoHTTP serves no HTTP endpoint: an epoch supervisor (internal/epochs)
+	// serves /metrics and /healthz for all its instances.
+	NoHTTP bool `yaml:"-"`
+	// TagEpoch sets Epoch and FirstRound in every result (an epoch
+	// supervisor serves the results of several epochs together).
+	TagEpoch bool `yaml:"-"`
 }
 
 // Consumer is a running consumer.
@@ -107,11 +114,16 @@ type wkey struct {
 	window uint64
 }
 
+func (c *Config) logger() *slog.Logger {
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c.Logger
+}
+
 // New checks cfg and loads what it names; Start runs the consumer.
 func New(cfg Config) (*Consumer, error) {
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
+	cfg.logger()
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -208,11 +220,13 @@ func (c *Consumer) Start(ctx context.Context) error {
 		return c.fail(fmt.Errorf("consumer: consume: %v", err))
 	}
 	extra := map[string]http.Handler{"/results": http.HandlerFunc(c.serveResults)}
-	if c.http, err = daemon.ServeHTTP(c.cfg.HTTP, c.reg, c.healthy, extra); err != nil {
-		it.Stop()
-		return c.fail(err)
+	if !c.cfg.NoHTTP {
+		if c.http, err = daemon.ServeHTTP(c.cfg.HTTP, c.reg, c.healthy, extra); err != nil {
+			it.Stop()
+			return c.fail(err)
+		}
 	}
-	c.log.Info("consumer started", "rules", len(c.rules), "resume_seq", c.seq+1, "http", c.http.Addr())
+	c.log.Info("consumer started", "rules", len(c.rules), "resume_seq", c.seq+1, "http", c.HTTPAddr())
 	rctx, rcancel := context.WithCancel(context.Background())
 	c.cancel = rcancel
 	c.wg.Add(1)
@@ -254,7 +268,16 @@ func (c *Consumer) Ready() <-chan struct{} { return c.ready }
 func (c *Consumer) Done() <-chan struct{} { return c.done }
 
 // HTTPAddr returns the address serving /results, /metrics and /healthz.
-func (c *Consumer) HTTPAddr() string { return c.http.Addr() }
+func (c *Consumer) HTTPAddr() string {
+	if c.http == nil {
+		return ""
+	}
+	return c.http.Addr()
+}
+
+// Healthy returns nil while the daemon runs without error, [daemon.ErrNotReady]
+// before Start has succeeded, else the error that stopped part of it.
+func (c *Consumer) Healthy() error { return c.healthy() }
 
 // Shutdown stops reading and closes the store and connection.
 func (c *Consumer) Shutdown(ctx context.Context) error {
@@ -281,6 +304,11 @@ func (c *Consumer) serveResults(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
+	writeResults(w, r, res)
+}
+
+// writeResults writes res as JSON, filtered by ?rule=.
+func writeResults(w http.ResponseWriter, r *http.Request, res []Result) {
 	if rule := r.URL.Query().Get("rule"); rule != "" {
 		kept := res[:0]
 		for _, x := range res {

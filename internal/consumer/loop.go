@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"time"
 
@@ -85,7 +86,13 @@ func (c *Consumer) ingest(data []byte, seq uint64) error {
 	a, reason, err := c.verify(data)
 	if err != nil {
 		c.m.rejected.WithLabelValues(reason).Inc()
-		c.log.Warn("aggregate rejected", "seq", seq, "reason", reason, "err", err)
+		level := slog.LevelWarn
+		if reason == "epoch" {
+			// Every epoch shares the stream: while an epoch supervisor
+			// runs two epochs side by side, each sees the other's aggregates.
+			level = slog.LevelDebug
+		}
+		c.log.Log(context.Background(), level, "aggregate rejected", "seq", seq, "reason", reason, "err", err)
 		return c.storeSeq(seq, nil, nil)
 	}
 	c.m.in.Inc()
@@ -226,6 +233,9 @@ func (c *Consumer) combine(k wkey, final bool) error {
 // recover combines shares of one coverage group.
 func (c *Consumer) recover(r *netconfig.ResolvedRule, k wkey, group []share) Result {
 	res := Result{Consumer: c.cfg.ID, Rule: r.ID, Kind: r.Kind, WindowStart: k.window, WindowRounds: r.K, Missing: [][2]any{}}
+	if c.cfg.TagEpoch {
+		res.Epoch, res.FirstRound = c.net.Config.Epoch, c.net.Config.Rounds.First
+	}
 	a := &group[0].agg
 	res.Covered = a.Covered()
 	n := uint32(len(r.Meters))

@@ -20,4 +20,11 @@ type Result struct {
 	Checked    bool     `json:"checked"` // more than t shares: verified on one polynomial
 	Final      bool     `json:"final"`   // all w shares arrived, or the settle time passed
 	Error      string   `json:"error,omitempty"`
+	// Epoch and FirstRound are set when the consumer follows epochs
+	// (--kv): the configuration epoch of the result, and the global round
+	// of its round 0, so the window covers global rounds FirstRound +
+	// WindowStart onwards (WindowStart and Missing count the epoch's own
+	// rounds, from 0).
+	Epoch      uint32 `json:"epoch,omitempty"`
+	FirstRound uint64 `json:"first_round,omitempty"`
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -56,9 +57,22 @@ func loadSeq(db *bolt.DB) (uint64, error) {
 }
 
 // Results returns every stored result in (rule, window) order.
-func (c *Consumer) Results() ([]Result, error) {
+func (c *Consumer) Results() ([]Result, error) { return results(c.db) }
+
+// ReadResults returns the results stored in the consumer store at path
+// (a stopped consumer's consumer-<id>.db), in (rule, window) order.
+func ReadResults(path string) ([]Result, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: 5 * time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("consumer: open store %s: %v; is a consumer still running on it?", path, err)
+	}
+	defer db.Close()
+	return results(db)
+}
+
+func results(db *bolt.DB) ([]Result, error) {
 	var out []Result
-	err := c.db.View(func(tx *bolt.Tx) error {
+	err := db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketResults).ForEach(func(_, v []byte) error {
 			var r Result
 			if err := json.Unmarshal(v, &r); err != nil {

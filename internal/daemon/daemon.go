@@ -43,14 +43,19 @@ func NewRegistry() *prometheus.Registry {
 
 // ServeHTTP listens on addr (host:port, port 0 for any) and serves reg at
 // /metrics, healthy at /healthz (503 with the error text when it fails) and
-// the extra handlers by pattern.
-func ServeHTTP(addr string, reg *prometheus.Registry, healthy func() error, extra map[string]http.Handler) (*HTTP, error) {
+// the extra handlers by pattern. reg is a daemon's registry, or a gatherer
+// over several (an epoch supervisor's instances).
+func ServeHTTP(addr string, reg prometheus.Gatherer, healthy func() error, extra map[string]http.Handler) (*HTTP, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("daemon: listen %s: %v; choose another --http address", addr, err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	opts := promhttp.HandlerOpts{}
+	if r, ok := reg.(prometheus.Registerer); ok {
+		opts.Registry = r
+	}
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, opts))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		if err := healthy(); err != nil {
 			http.Error(w, err.Error(), http.StatusServiceUnavailable)

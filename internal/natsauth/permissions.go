@@ -80,6 +80,9 @@ const jsAPI = "$JS.API"
 //	          J.CONSUMER.MSG.NEXT.B.*, J.CONSUMER.DELETE.B.*
 //	consumer  J.CONSUMER.CREATE.A.*.p.agg.<id>,              _INBOX.consumer.<id>.>
 //	          J.CONSUMER.MSG.NEXT.A.*, J.CONSUMER.DELETE.A.*
+//	all three also read the configuration bucket K (netconfig.Bucket):
+//	          J.STREAM.INFO.KV_K, J.CONSUMER.CREATE.KV_K.*.$KV.K.>,
+//	          J.CONSUMER.DELETE.KV_K.*, $JS.FC.KV_K.>
 //
 // A JetStream publish is a request: the stream's acknowledgement comes back
 // on the publisher's inbox, so a producer needs nothing of the JetStream
@@ -93,6 +96,13 @@ const jsAPI = "$JS.API"
 // stream create, update, delete, purge or info, no consumer list or info,
 // no direct get — and nothing may subscribe to a stream subject directly,
 // so stream contents are read only through the consumers above.
+//
+// Every role may watch the configuration bucket (internal/epochs: a
+// key-value watch is an ordered push consumer delivering to the role's
+// inbox, with flow control replies on $JS.FC): bind it (stream info),
+// create a consumer filtered within the bucket's subjects, delete it when
+// the watch stops. No role may put: a put is a publish on $KV.K.<key>,
+// which only the admin (the configurator) may do.
 func Permissions(n *netconfig.Network, i Identity) (*server.Permissions, error) {
 	if err := i.check(); err != nil {
 		return nil, err
@@ -135,10 +145,24 @@ func Permissions(n *netconfig.Network, i Identity) (*server.Permissions, error) 
 			jsAPI + ".CONSUMER.DELETE." + c.Aggregates + ".*",
 		}
 	}
+	if i.Role != RoleAdmin {
+		pub = append(pub, kvRead(netconfig.Bucket)...)
+	}
 	return &server.Permissions{
 		Publish:   &server.SubjectPermission{Allow: pub},
 		Subscribe: &server.SubjectPermission{Allow: inbox},
 	}, nil
+}
+
+// kvRead is what watching key-value bucket b needs of the JetStream API.
+func kvRead(b string) []string {
+	stream := "KV_" + b
+	return []string{
+		jsAPI + ".STREAM.INFO." + stream,
+		jsAPI + ".CONSUMER.CREATE." + stream + ".*.$KV." + b + ".>",
+		jsAPI + ".CONSUMER.DELETE." + stream + ".*",
+		"$JS.FC." + stream + ".>",
+	}
 }
 
 // Identities lists every non-admin identity of n: its producers, PPNs and

@@ -60,6 +60,11 @@ type Rounds struct {
 	Count    uint64        `yaml:"count"`     // rounds in this epoch; 0 means unbounded
 	MaxAhead uint64        `yaml:"max_ahead"` // bundles more rounds than this past the first unsealed round are rejected (default 1024)
 	PerDay   uint64        `yaml:"per_day"`   // rounds per day, for bands: round-of-day is τ mod per_day (96 for 15-minute rounds)
+	// First is the global round number of this file's round 0: the
+	// configurator's clock counts rounds across epochs, a file counts its
+	// own from 0. Producers read their source at First + τ, so a meter's
+	// readings continue across epochs. 0 in a hand-written file.
+	First uint64 `yaml:"first,omitempty"`
 }
 
 // Streams names the JetStream streams and subjects.

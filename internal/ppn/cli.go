@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ppnet/ppnet/internal/daemon"
+	"github.com/ppnet/ppnet/internal/epochs"
 )
 
 // Main is the ppn command: it loads --config (a YAML Config), applies
@@ -26,6 +27,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	fs.String("config", "", "YAML file with these settings (flags override it)")
 	fs.StringVar(&cfg.Network, "network", cfg.Network, "network configuration file")
+	fs.StringVar(&cfg.KV, "kv", cfg.KV, "follow the epochs the configurator publishes to this key-value bucket (e.g. ppnet_config; needs --nats) instead of --network")
 	fs.StringVar(&cfg.ID, "id", cfg.ID, "PPN id in the network configuration")
 	fs.StringVar(&cfg.KeyFile, "key", cfg.KeyFile, "private key file (base64 X25519)")
 	fs.StringVar(&cfg.NATS, "nats", cfg.NATS, "NATS URL (empty: run an embedded server)")
@@ -49,6 +51,17 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 2
 	}
+	if err := epochs.CheckFlags("ppn", cfg.Network, cfg.KV, cfg.NATS); err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	if cfg.KV != "" {
+		if *untilDone {
+			fmt.Fprintln(stderr, "ppn: --exit-when-done needs --network: a followed bucket has no last epoch")
+			return 2
+		}
+		return follow(ctx, cfg, stderr)
+	}
 	d, err := New(cfg)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
@@ -69,6 +82,27 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := errors.Join(d.Shutdown(sctx), d.healthy()); err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	return 0
+}
+
+// follow runs the PPN in every epoch of the bucket until ctx ends.
+func follow(ctx context.Context, cfg Config, stderr io.Writer) int {
+	f, err := Follow(cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	if err := f.Start(ctx); err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	<-ctx.Done()
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := f.Shutdown(sctx); err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}

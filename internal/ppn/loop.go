@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -89,7 +90,13 @@ func (p *PPN) ingest(data []byte, seq uint64, subject string) bool {
 			reason = re.reason
 		}
 		p.m.rejected.WithLabelValues(reason).Inc()
-		p.log.Warn("message rejected", "seq", seq, "subject", subject, "reason", reason, "err", err)
+		level := slog.LevelWarn
+		if reason == "epoch" {
+			// Every epoch shares the stream: while an epoch supervisor
+			// runs two epochs side by side, each sees the other's messages.
+			level = slog.LevelDebug
+		}
+		p.log.Log(context.Background(), level, "message rejected", "seq", seq, "subject", subject, "reason", reason, "err", err)
 	}
 	p.m.seq.Set(float64(seq))
 	p.applied.Store(seq)

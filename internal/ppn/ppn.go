@@ -65,6 +65,7 @@ import (
 // override; yaml:"-" fields are for embedding and tests.
 type Config struct {
 	Network     string `yaml:"network"`      // network configuration file
+	KV          string `yaml:"kv"`           // follow the epochs in this key-value bucket instead (needs NATS); see Follow
 	ID          string `yaml:"id"`           // this PPN's id in the network configuration
 	KeyFile     string `yaml:"key_file"`     // file holding the base64 X25519 private key
 	NATS        string `yaml:"nats"`         // NATS URL; empty runs an embedded server
@@ -83,6 +84,9 @@ type Config struct {
 	Logger   *slog.Logger         `yaml:"-"`
 	Now      func() time.Time     `yaml:"-"`
 	Registry *prometheus.Registry `yaml:"-"`
+	// NoHTTP serves no HTTP endpoint: an epoch supervisor (internal/epochs)
+	// serves /metrics and /healthz for all its instances.
+	NoHTTP bool `yaml:"-"`
 	// NoSealer disables this PPN's seal timer: it still applies seals
 	// appended by others. Tests use it to place seals themselves.
 	NoSealer bool `yaml:"-"`
@@ -133,11 +137,16 @@ type PPN struct {
 	err         error
 }
 
+func (c *Config) logger() *slog.Logger {
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c.Logger
+}
+
 // New checks cfg and loads what it names; Start runs the PPN.
 func New(cfg Config) (*PPN, error) {
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
+	cfg.logger()
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -252,12 +261,14 @@ func (p *PPN) Start(ctx context.Context) error {
 	if err != nil {
 		return p.fail(fmt.Errorf("ppn: consume %s: %v", p.net.Config.Streams.Bundles, err))
 	}
-	if p.http, err = daemon.ServeHTTP(p.cfg.HTTP, p.reg, p.healthy, nil); err != nil {
-		it.Stop()
-		return p.fail(err)
+	if !p.cfg.NoHTTP {
+		if p.http, err = daemon.ServeHTTP(p.cfg.HTTP, p.reg, p.healthy, nil); err != nil {
+			it.Stop()
+			return p.fail(err)
+		}
 	}
 	// Logged before the goroutines start: p.st belongs to consume from then on.
-	p.log.Info("ppn started", "rules", len(p.rules), "resume_seq", p.st.seq+1, "sealed_through", int64(p.st.sealed)-1, "http", p.http.Addr())
+	p.log.Info("ppn started", "rules", len(p.rules), "resume_seq", p.st.seq+1, "sealed_through", int64(p.st.sealed)-1, "http", p.HTTPAddr())
 	rctx, rcancel := context.WithCancel(context.Background())
 	p.cancel = rcancel
 	daemon.OnReconnect(rctx, p.nats.Conn, p.holdAfterReconnect)
@@ -316,7 +327,16 @@ func (p *PPN) Ready() <-chan struct{} { return p.ready }
 func (p *PPN) Done() <-chan struct{} { return p.done }
 
 // HTTPAddr returns the metrics/healthz address.
-func (p *PPN) HTTPAddr() string { return p.http.Addr() }
+func (p *PPN) HTTPAddr() string {
+	if p.http == nil {
+		return ""
+	}
+	return p.http.Addr()
+}
+
+// Healthy returns nil while the daemon runs without error, [daemon.ErrNotReady]
+// before Start has succeeded, else the error that stopped part of it.
+func (p *PPN) Healthy() error { return p.healthy() }
 
 // Position returns the last bundle-stream sequence applied and the last
 // one committed; after a crash the PPN resumes at committed+1.

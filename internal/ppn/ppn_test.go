@@ -45,7 +45,7 @@ func newFixture(t *testing.T, extra ...netconfig.RuleSpec) *fixture {
 		t.Fatal(err)
 	}
 	logs := &bytes.Buffer{}
-	p, err := New(Config{ID: "ppn1", DataDir: t.TempDir(), Net: n, Key: keys.PPNs[0], Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	p, err := New(Config{ID: "ppn1", DataDir: t.TempDir(), Net: n, Key: keys.PPNs[0], Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {
 		t.Fatal(err)
 	}

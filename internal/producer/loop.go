@@ -62,7 +62,7 @@ func (p *Producer) prefetch(round uint64) {
 	for i, m := range all {
 		ids[i] = uint64(m)
 	}
-	_ = p.cfg.Source.Read(round, ids, make([]int64, len(all))) // errors surface at the due time
+	_ = p.cfg.Source.Read(p.net.Config.Rounds.First+round, ids, make([]int64, len(all))) // errors surface at the due time
 }
 
 func (p *Producer) setErr(err error) {
@@ -97,7 +97,7 @@ func (p *Producer) produce(round uint64) error {
 		ids[i] = uint64(m)
 	}
 	wh := make([]int64, len(all))
-	if err := p.cfg.Source.Read(round, ids, wh); err != nil {
+	if err := p.cfg.Source.Read(p.net.Config.Rounds.First+round, ids, wh); err != nil {
 		return err
 	}
 	lim := int64(p.net.Config.MaxReading)
@@ -150,7 +150,7 @@ func (p *Producer) produce(round uint64) error {
 			}
 			buf = append(buf, p.net.Meters[m]...)
 			buf = append(buf, ',')
-			buf = strconv.AppendUint(buf, round, 10)
+			buf = strconv.AppendUint(buf, p.net.Config.Rounds.First+round, 10)
 			buf = append(buf, ',')
 			buf = strconv.AppendInt(buf, wh[i], 10)
 			buf = append(buf, '\n')

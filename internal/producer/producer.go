@@ -45,6 +45,7 @@ import (
 // flags override them. The fields tagged yaml:"-" are for embedding.
 type Config struct {
 	Network     string `yaml:"network"`      // network configuration file
+	KV          string `yaml:"kv"`           // follow the epochs in this key-value bucket instead (needs NATS); see Follow
 	ID          string `yaml:"id"`           // producer id in the network configuration
 	KeyFile     string `yaml:"key_file"`     // file holding the base64 X25519 private key
 	NATS        string `yaml:"nats"`         // NATS URL; empty runs an embedded server
@@ -58,7 +59,8 @@ type Config struct {
 	Seed     uint64          `yaml:"seed"` // household model seed for the synthetic source
 	// ReadingsFile replays a meterdata CSV (meter,start,wh) instead of the
 	// synthetic households; the interval starting at ReadingsStart (default:
-	// the file's earliest) + τ·ReadingsInterval (default 15m) is round τ.
+	// the file's earliest) + τ·ReadingsInterval (default 15m) is global
+	// round τ (rounds.first + the epoch's own round: see netconfig.Rounds).
 	ReadingsFile     string        `yaml:"readings_file"`
 	ReadingsStart    time.Time     `yaml:"readings_start"`
 	ReadingsInterval time.Duration `yaml:"readings_interval"`
@@ -67,12 +69,15 @@ type Config struct {
 	Net      *netconfig.Network   `yaml:"-"` // resolved network (else loaded from Network)
 	Key      *ecdh.PrivateKey     `yaml:"-"` // private key (else read from KeyFile)
 	Source   Source               `yaml:"-"` // readings (else the household model with Seed)
-	Readings io.Writer            `yaml:"-"` // if set, "meter,round,wh" lines are written here as readings are taken
+	Readings io.Writer            `yaml:"-"` // if set, "meter,round,wh" lines (global rounds: rounds.first + τ) are written here as readings are taken
 	Conn     *nats.Conn           `yaml:"-"` // NATS connection to use (else dialled)
 	Logger   *slog.Logger         `yaml:"-"`
 	Now      func() time.Time     `yaml:"-"`
 	Rand     io.Reader            `yaml:"-"` // share randomness (default crypto/rand)
 	Registry *prometheus.Registry `yaml:"-"` // metrics registry (default a fresh one)
+	// NoHTTP serves no HTTP endpoint: an epoch supervisor (internal/epochs)
+	// serves /metrics and /healthz for all its instances.
+	NoHTTP bool `yaml:"-"`
 }
 
 // Producer is a running producer.
@@ -101,11 +106,16 @@ type Producer struct {
 	err            error
 }
 
+func (c *Config) logger() *slog.Logger {
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c.Logger
+}
+
 // New checks cfg and loads what it names; Start runs the producer.
 func New(cfg Config) (*Producer, error) {
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
+	cfg.logger()
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -191,8 +201,10 @@ func (p *Producer) Start(ctx context.Context) error {
 	if err != nil {
 		return p.fail(err)
 	}
-	if p.http, err = daemon.ServeHTTP(p.cfg.HTTP, p.reg, p.healthy, nil); err != nil {
-		return p.fail(err)
+	if !p.cfg.NoHTTP {
+		if p.http, err = daemon.ServeHTTP(p.cfg.HTTP, p.reg, p.healthy, nil); err != nil {
+			return p.fail(err)
+		}
 	}
 	rctx, cancel := context.WithCancel(context.Background())
 	p.cancel = cancel
@@ -206,7 +218,7 @@ func (p *Producer) Start(ctx context.Context) error {
 	go func() { defer p.wg.Done(); p.sender(rctx) }()
 	go func() { defer p.wg.Done(); p.rounds(rctx) }()
 	close(p.ready)
-	p.log.Info("producer started", "meters", len(p.net.ProducerMeters[p.idx]), "http", p.http.Addr())
+	p.log.Info("producer started", "meters", len(p.net.ProducerMeters[p.idx]), "http", p.HTTPAddr())
 	return nil
 }
 
@@ -237,7 +249,16 @@ func (p *Producer) Ready() <-chan struct{} { return p.ready }
 func (p *Producer) Done() <-chan struct{} { return p.done }
 
 // HTTPAddr returns the metrics/healthz address.
-func (p *Producer) HTTPAddr() string { return p.http.Addr() }
+func (p *Producer) HTTPAddr() string {
+	if p.http == nil {
+		return ""
+	}
+	return p.http.Addr()
+}
+
+// Healthy returns nil while the daemon runs without error, [daemon.ErrNotReady]
+// before Start has succeeded, else the error that stopped part of it.
+func (p *Producer) Healthy() error { return p.healthy() }
 
 // Shutdown stops the loops, waits for them, and closes the history and the
 // connection (and the embedded server, if this producer started one).

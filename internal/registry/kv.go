@@ -3,8 +3,6 @@ package registry
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -12,14 +10,14 @@ import (
 )
 
 // DefaultBucket is the JetStream key-value bucket epochs are published to.
-const DefaultBucket = "ppnet_config"
+const DefaultBucket = netconfig.Bucket
 
 // KeyPrefix starts every epoch key; epoch n is at KeyPrefix + n. Roles
 // watch KeyPrefix + "*".
-const KeyPrefix = "epoch."
+const KeyPrefix = netconfig.EpochKeyPrefix
 
 // EpochKey returns the key of epoch n.
-func EpochKey(n uint32) string { return KeyPrefix + strconv.FormatUint(uint64(n), 10) }
+func EpochKey(n uint32) string { return netconfig.EpochKey(n) }
 
 // OpenBucket creates the bucket if it is missing (keeping 8 revisions per
 // key, with the given stream replicas) and returns it.
@@ -80,24 +78,13 @@ func (r *Registry) Publish(ctx context.Context, kv jetstream.KeyValue, n uint32,
 }
 
 // DecodeEntry decodes a key-value entry as a role watching the bucket
-// would: the key must be EpochKey(n) and the value a network file of epoch
-// n that netconfig resolves.
+// would (netconfig.DecodeEntry, which the roles call): the key must be
+// EpochKey(n) and the value a network file of epoch n that netconfig
+// resolves.
 func DecodeEntry(key string, value []byte) (*netconfig.Network, error) {
-	s, ok := strings.CutPrefix(key, KeyPrefix)
-	n, err := strconv.ParseUint(s, 10, 32)
-	if !ok || err != nil || n == 0 {
-		return nil, fmt.Errorf("registry: key %q is not an epoch key; epochs are at %s<number ≥ 1>", key, KeyPrefix)
-	}
-	c, err := netconfig.Parse(value)
+	n, err := netconfig.DecodeEntry(key, value)
 	if err != nil {
-		return nil, fmt.Errorf("registry: entry %q: %w", key, err)
+		return nil, fmt.Errorf("registry: %w", err)
 	}
-	if uint64(c.Epoch) != n {
-		return nil, fmt.Errorf("registry: entry %q holds epoch %d; the key and the file disagree", key, c.Epoch)
-	}
-	net, err := c.Resolve()
-	if err != nil {
-		return nil, fmt.Errorf("registry: entry %q: %w", key, err)
-	}
-	return net, nil
+	return n, nil
 }

@@ -28,6 +28,7 @@ func (e *Epoch) Render(next *Epoch, opts *RenderOptions) (*netconfig.Config, err
 			Duration: e.Clock.Round,
 			Grace:    e.Clock.Grace,
 			PerDay:   uint64(e.RoundsPerDay),
+			First:    e.FirstRound,
 		},
 	}
 	if opts != nil {
