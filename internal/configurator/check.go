@@ -37,8 +37,10 @@ func runCheck(_ context.Context, args []string, env *Env) error {
 	fs.Usage = func() {
 		fmt.Fprintln(env.Stderr, "usage: configurator check [flags] FILE\n\n"+
 			"Decides a rule set (YAML or JSON: producers with labels and max reading,\n"+
-			"consumers with grants, rules, horizon) against grants, the field bound and\n"+
-			"the differencing attack. Exit 0 accepted, 3 refused (explanation as JSON\n"+
+			"consumers with grants, rules, optional horizon) against grants, the field\n"+
+			"bound and the differencing attack. Without a horizon it checks the rules'\n"+
+			"period (lcm of the windows, and of the day with bands), which decides every\n"+
+			"round. Exit 0 accepted, 3 refused (explanation as JSON\n"+
 			"on stdout), 2 bad input.\n\nflags:")
 		fs.PrintDefaults()
 	}
@@ -67,6 +69,15 @@ func runCheck(_ context.Context, args []string, env *Env) error {
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "configurator check: %v\n", err)
 		return &exitCodeError{checkBadInput}
+	}
+	if period := rep.Stats.Period; period == 0 || p.Horizon < period {
+		// A finite horizon is a legitimate question, but not the one a
+		// deployment asks: its rules run without end.
+		what := fmt.Sprintf("the rules' period is %d rounds", period)
+		if period == 0 {
+			what = fmt.Sprintf("the rules' period is beyond %d rounds", policy.MaxHorizon)
+		}
+		fmt.Fprintf(env.Stderr, "configurator check: warning: horizon %d decides rounds [0, %d) only; %s, and window boundaries that meet later are not checked; omit horizon to decide every round\n", p.Horizon, p.Horizon, what)
 	}
 	enc := json.NewEncoder(env.Stdout)
 	enc.SetIndent("", "  ")

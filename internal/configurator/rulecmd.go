@@ -27,7 +27,7 @@ type checkFlags struct {
 func (c *checkFlags) register(fsSet interface {
 	IntVar(*int, string, int, string)
 }) {
-	fsSet.IntVar(&c.horizon, "horizon", 96, "rounds the leak check covers from round 0 (raised to twice the longest window)")
+	fsSet.IntVar(&c.horizon, "horizon", 96, "rounds the leak check covers from round 0 (raised to the rules' period, the lcm of their windows, which decides every round)")
 	fsSet.IntVar(&c.roundsPerDay, "rounds-per-day", 96, "rounds per day, for bands (96: 15-minute rounds)")
 	fsSet.IntVar(&c.maxUnion, "max-union", 3, "largest union of producer atoms the leak search tries")
 	fsSet.IntVar(&c.maxLeaks, "max-leaks", 5, "stop after this many leaks")

@@ -50,7 +50,8 @@ func Check(p *Policy, opts *Options) (*Report, error) {
 	if err := validate(p); err != nil {
 		return nil, err
 	}
-	rep := &Report{Stats: Stats{Seed: o.Seed, Exact: true, UnionDepth: o.MaxUnion}}
+	rep := &Report{Stats: Stats{Seed: o.Seed, Exact: true, UnionDepth: o.MaxUnion, Horizon: p.Horizon}}
+	rep.Stats.Period, _ = p.Period() // 0 beyond MaxHorizon
 	var live []int
 	for i := range p.Rules {
 		r := &p.Rules[i]

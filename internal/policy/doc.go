@@ -53,6 +53,27 @@
 // them. This is equivalent to checking
 // every subset of consumers, at the cost of a handful of coalitions.
 //
+// # Horizon: one period decides every horizon
+//
+// Let L be the period of the rule set: the least common multiple of its
+// windows, and of rounds_per_day when a rule has a band ([File.Period]).
+// Every window boundary of a rule with window k lies at a multiple of k,
+// so no window crosses a multiple of L, and shifting by L maps the
+// releases over [m·L, (m+1)·L) onto those over [0, L). Suppose a group
+// derives τ = 1_S ⊗ 1_T with releases over any number of rounds. Each
+// release lies inside one block [m·L, (m+1)·L), so the combination splits
+// by block, and for every block m that T meets, (S, T ∩ block m) is
+// derivable from the releases of that block alone; shifted by −m·L, from
+// the releases within [0, L). It has the same S and no larger extent, so
+// it is forbidden to everyone τ is (N only grows as the extent shrinks).
+// Hence a leak exists over an unbounded run iff one exists within horizon
+// L, bands included. A shorter horizon is not enough: windows 7 and 96
+// first meet one round apart at rounds 287 and 288 (7·41, 96·3), past the
+// 192 rounds that twice the longest window gives. Callers that decide an
+// unbounded run (the registry, `configurator check` without a horizon)
+// use max(their horizon, L) and refuse a rule set whose L exceeds
+// MaxHorizon ([PeriodError]). Stats.Period reports L.
+//
 // # Atoms and the search
 //
 // Within a coalition, producers that belong to exactly the same rules form

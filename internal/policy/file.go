@@ -15,8 +15,10 @@ import (
 // the rules, and the horizon the check covers. It is what
 // `configurator check FILE` reads, as YAML or JSON.
 type File struct {
-	// Horizon is the number of rounds checked, from round 0.
-	Horizon int `json:"horizon" yaml:"horizon"`
+	// Horizon is the number of rounds checked, from round 0. Zero (or
+	// omitted) means the rule set's period ([File.Period]), which decides
+	// every horizon; a shorter horizon decides only its own rounds.
+	Horizon int `json:"horizon,omitempty" yaml:"horizon,omitempty"`
 	// RoundsPerDay defines round-of-day for time-of-use bands
 	// (96 for 15-minute rounds). Required only when a rule has a band.
 	RoundsPerDay int `json:"rounds_per_day,omitempty" yaml:"rounds_per_day,omitempty"`
@@ -114,7 +116,7 @@ func Decode(r io.Reader) (*File, error) {
 	dec.KnownFields(true)
 	if err := dec.Decode(f); err != nil {
 		if errors.Is(err, io.EOF) {
-			return nil, errors.New("policy: rule-set file is empty; it needs horizon, producers, consumers and rules")
+			return nil, errors.New("policy: rule-set file is empty; it needs producers, consumers and rules (and optionally horizon)")
 		}
 		return nil, fmt.Errorf("policy: rule-set file is not valid YAML for this format: %v", err)
 	}

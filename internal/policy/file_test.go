@@ -51,7 +51,7 @@ rules: [{id: r, consumer: c, producers: {selector: f=x}, window: 1, kind: sum}]
 	}
 	tests := []struct{ name, from, to, want string }{
 		{"unknown field", "horizon: 4", "horizon: 4\nhorizont: 5", "field horizont not found"},
-		{"zero horizon", "horizon: 4", "horizon: 0", "horizon 0 rounds is outside"},
+		{"negative horizon", "horizon: 4", "horizon: -1", "horizon -1 rounds is outside"},
 		{"huge horizon", "horizon: 4", "horizon: 100000", "outside [1, 8192]"},
 		{"duplicate producer", "[{id: a, max: 1, labels: {f: x}}]", "[{id: a, max: 1}, {id: a, max: 2}]", `producer id "a" appears twice`},
 		{"negative max", "max: 1", "max: -1", "cannot unmarshal"},

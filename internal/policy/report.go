@@ -91,6 +91,12 @@ type Stats struct {
 	Exact bool `json:"exact"`
 	// Seed seeds the random fingerprints (Options.Seed).
 	Seed uint64 `json:"seed"`
+	// Horizon is the number of rounds checked.
+	Horizon int `json:"horizon"`
+	// Period is the rule set's period L ([File.Period]), 0 when it exceeds
+	// MaxHorizon. The decision holds for every horizon iff Horizon ≥
+	// Period > 0; a shorter horizon decides only its own rounds.
+	Period int `json:"period"`
 }
 
 // spans compresses sorted rounds into half-open spans.

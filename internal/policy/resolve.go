@@ -92,13 +92,23 @@ type Policy struct {
 // rule that selects nobody, a grant or field bound exceeded, a leak) are
 // left to [Check], which reports them as refusals.
 func Resolve(f *File) (*Policy, error) {
-	if f.Horizon < 1 || f.Horizon > MaxHorizon {
-		return nil, fmt.Errorf("policy: horizon %d rounds is outside [1, %d]; set horizon to the number of rounds to check", f.Horizon, MaxHorizon)
-	}
 	if f.RoundsPerDay < 0 {
 		return nil, fmt.Errorf("policy: rounds_per_day %d is negative; use e.g. 96 for 15-minute rounds", f.RoundsPerDay)
 	}
-	p := &Policy{Horizon: f.Horizon, RoundsPerDay: f.RoundsPerDay}
+	horizon := f.Horizon
+	if horizon == 0 {
+		// No horizon given: the rule set runs without end, which one
+		// period decides.
+		period, err := f.Period()
+		if err != nil {
+			return nil, err
+		}
+		horizon = period
+	}
+	if horizon < 1 || horizon > MaxHorizon {
+		return nil, fmt.Errorf("policy: horizon %d rounds is outside [1, %d]; set horizon to the number of rounds to check, or omit it to check the rules' period (every horizon)", f.Horizon, MaxHorizon)
+	}
+	p := &Policy{Horizon: horizon, RoundsPerDay: f.RoundsPerDay}
 	prodIdx := make(map[string]int, len(f.Producers))
 	for i, fp := range f.Producers {
 		if fp.ID == "" {

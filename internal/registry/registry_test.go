@@ -452,8 +452,9 @@ func TestPlanBand(t *testing.T) {
 func writeFile(path string, b []byte) error { return os.WriteFile(path, b, 0o600) }
 
 // TestHorizonCoversLongWindows: a rule whose window exceeds the requested
-// horizon is still checked (the horizon grows to two windows), so a
-// differencing pair of monthly rules is refused under the default horizon.
+// horizon is still checked (the horizon grows to the rules' period), so a
+// differencing pair of monthly rules is refused under the default horizon,
+// and windows whose period is beyond the check are refused by name.
 func TestHorizonCoversLongWindows(t *testing.T) {
 	r, _ := fixture(t)
 	must(t, r.AddConsumer(Consumer{ID: "stats", Grant: policy.FileGrant{Kinds: []string{"sum"}, MinWindow: 96, MinCohort: 5}, PublicKey: keyGen(t, 3)()}))
@@ -467,7 +468,7 @@ func TestHorizonCoversLongWindows(t *testing.T) {
 		t.Fatalf("monthly F12 and F12+h6: %v, leaks %+v; want h6's month derived", err, rep)
 	}
 	_, err = r.RequestRule(Rule{ID: "long", Consumer: "stats", Producers: policy.FileSelection{Selector: "feeder=F13"}, Window: 5000, Kind: "sum"}, nil)
-	if !errors.Is(err, ErrInvalid) || !containsAll(err.Error(), "window of 5000 rounds needs a leak-check horizon of 10000") {
+	if !errors.Is(err, ErrInvalid) || !containsAll(err.Error(), `rules "m12" (window 2880), "long" (window 5000) repeat only every 360000 rounds`, "divide one another") {
 		t.Fatalf("a window beyond the check: %v", err)
 	}
 }

@@ -35,7 +35,7 @@ type Rule struct {
 // CheckOptions are the parameters of the policy check.
 type CheckOptions struct {
 	// Horizon is the number of rounds checked from round 0 (default 96;
-	// raised to twice the longest window).
+	// raised to the rules' period, which decides every horizon).
 	Horizon int
 	// RoundsPerDay defines bands (default 96: 15-minute rounds).
 	RoundsPerDay int
@@ -87,18 +87,18 @@ func check(tx *bolt.Tx, rules []Rule, o CheckOptions) (*checked, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &policy.File{Horizon: checkHorizon(o.Horizon, rules), RoundsPerDay: o.RoundsPerDay}
-	if f.Horizon > policy.MaxHorizon {
-		return nil, fmt.Errorf("%w: a window of %d rounds needs a leak-check horizon of %d rounds, beyond the check's %d; use shorter windows", ErrInvalid, f.Horizon/2, f.Horizon, policy.MaxHorizon)
+	f := &policy.File{RoundsPerDay: o.RoundsPerDay}
+	for _, r := range rules {
+		f.Rules = append(f.Rules, policy.FileRule{ID: r.ID, Consumer: r.Consumer, Producers: r.Producers, Window: r.Window, Kind: r.Kind, Band: r.Band})
+	}
+	if f.Horizon, err = checkHorizon(o.Horizon, f); err != nil {
+		return nil, err
 	}
 	for _, p := range ps {
 		f.Producers = append(f.Producers, policy.FileProducer{ID: p.ID, Labels: p.Labels, Max: p.Max})
 	}
 	for _, c := range cs {
 		f.Consumers = append(f.Consumers, policy.FileConsumer{ID: c.ID, Grant: c.Grant})
-	}
-	for _, r := range rules {
-		f.Rules = append(f.Rules, policy.FileRule{ID: r.ID, Consumer: r.Consumer, Producers: r.Producers, Window: r.Window, Kind: r.Kind, Band: r.Band})
 	}
 	pol, err := policy.Resolve(f)
 	if err != nil {
@@ -116,13 +116,21 @@ func check(tx *bolt.Tx, rules []Rule, o CheckOptions) (*checked, error) {
 }
 
 // checkHorizon returns the horizon the leak check covers: at least h and
-// at least two of the longest window, since the check sees only windows
-// that end within the horizon and a leak needs two releases to difference.
-func checkHorizon(h int, rules []Rule) int {
-	for _, r := range rules {
-		h = max(h, 2*r.Window)
+// at least the rule set's period, the least common multiple of the
+// windows (and of the day when a rule has a band). Rules run without end,
+// and a check over one period decides every horizon, while a shorter one
+// misses boundaries that meet later (windows 7 and 96 first meet one
+// round apart at rounds 287 and 288); see "Horizon" in package policy.
+func checkHorizon(h int, f *policy.File) (int, error) {
+	period, err := f.Period()
+	if err != nil {
+		return 0, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
-	return h
+	h = max(h, period)
+	if h > policy.MaxHorizon {
+		return 0, fmt.Errorf("%w: a leak-check horizon of %d rounds is beyond the check's %d; ask for a horizon of at most %d (the rules' period, %d rounds, is always covered)", ErrInvalid, h, policy.MaxHorizon, policy.MaxHorizon, period)
+	}
+	return h, nil
 }
 
 // activeRules returns the rules not revoked, by id.
