@@ -153,7 +153,8 @@ func runEpochPublish(ctx context.Context, args []string, env *Env) error {
 		"Renders an epoch as the static network file the data plane reads (checked by\n"+
 			"netconfig) and writes it to --out, and/or puts it into a JetStream key-value\n"+
 			"bucket under epoch.<number> (--nats). Either records the epoch as published:\n"+
-			"a later plan starts the next epoch.", env, false)
+			"a later plan starts the next epoch. An epoch never published before must\n"+
+			"still lie in the future: its first round after the current round.", env, false)
 	var (
 		n                       uint
 		out, url, bucket, admin string
@@ -161,6 +162,7 @@ func runEpochPublish(ctx context.Context, args []string, env *Env) error {
 		ro                      registry.RenderOptions
 	)
 	fs.UintVar(&n, "epoch", 0, "epoch number (default the newest)")
+	current := fs.Int64("current-round", -2, "round in progress now; the default (-2) reads it off the epoch's clock and the system time")
 	fs.StringVar(&out, "out", "", "write the network file (YAML) here")
 	fs.StringVar(&url, "nats", "", "NATS `URL` to publish to")
 	fs.StringVar(&creds.Key, "nats-key", "", "with --nats: the admin's NATS user key `file` (docs/security.md); empty: no NKey")
@@ -179,12 +181,31 @@ func runEpochPublish(ctx context.Context, args []string, env *Env) error {
 	if *timeout <= 0 {
 		return usageErr(fs, env, "--timeout %v: give a positive duration", *timeout)
 	}
+	if *current < -2 {
+		return usageErr(fs, env, "--current-round %d: give a round (≥ 0), or -1 before round 0", *current)
+	}
 	return withRegistry(rf, func(r *registry.Registry) error {
 		num, err := epochNumber(r, n)
 		if err != nil {
 			return err
 		}
+		// Checked before each write: a file or KV entry of an epoch that
+		// has begun must never reach the roles.
+		stillAhead := func() error {
+			now := *current
+			if now == -2 {
+				e, _, err := r.Epoch(num)
+				if err != nil {
+					return err
+				}
+				now = e.Clock.RoundAt(time.Now())
+			}
+			return r.CheckPublishable(num, now)
+		}
 		if out != "" {
+			if err := stillAhead(); err != nil {
+				return err
+			}
 			b, err := r.RenderFile(num, &ro)
 			if err != nil {
 				return err
@@ -199,6 +220,9 @@ func runEpochPublish(ctx context.Context, args []string, env *Env) error {
 		}
 		opts, err := creds.Options(natsauth.Identity{Role: natsauth.RoleAdmin, ID: admin}, url)
 		if err != nil {
+			return err
+		}
+		if err := stillAhead(); err != nil {
 			return err
 		}
 		ctx, cancel := context.WithTimeout(ctx, *timeout)

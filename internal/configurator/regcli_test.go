@@ -102,7 +102,7 @@ func TestEpochPublishLoads(t *testing.T) {
 	db := enrolled(t)
 	mustRun(t, 0, "epoch", "plan", "--db", db, "--start", "2026-01-01T00:00:00Z", "--round", "1m", "--current-round", "3", "--t", "2", "--w", "3")
 	path := filepath.Join(t.TempDir(), "network.yaml")
-	mustRun(t, 0, "epoch", "publish", "--db", db, "--out", path, "--replicas", "3")
+	mustRun(t, 0, "epoch", "publish", "--db", db, "--current-round", "3", "--out", path, "--replicas", "3")
 	n, err := netconfig.Load(path)
 	if err != nil {
 		t.Fatalf("netconfig rejects the published epoch: %v", err)
@@ -131,7 +131,7 @@ func TestEpochPublishNATS(t *testing.T) {
 	}
 	defer func() { srv.Shutdown(); srv.WaitForShutdown() }()
 	mustRun(t, 0, "epoch", "plan", "--db", db, "--start", "2026-01-01T00:00:00Z", "--current-round", "0")
-	out := mustRun(t, 0, "epoch", "publish", "--db", db, "--nats", srv.ClientURL())
+	out := mustRun(t, 0, "epoch", "publish", "--db", db, "--current-round", "0", "--nats", srv.ClientURL())
 	if !strings.Contains(out, "epoch 1 published to ppnet_config key epoch.1") {
 		t.Fatalf("publish said %q", out)
 	}
@@ -161,7 +161,7 @@ func TestEpochPublishNATS(t *testing.T) {
 	if n.Config.Epoch != 1 || len(n.Rules) != 2 {
 		t.Fatalf("entry holds epoch %d with %d rules", n.Config.Epoch, len(n.Rules))
 	}
-	if _, _, errs := run(t, "epoch", "publish", "--db", db, "--nats", "nats://127.0.0.1:1"); !strings.Contains(errs, "check --nats") {
+	if _, _, errs := run(t, "epoch", "publish", "--db", db, "--current-round", "0", "--nats", "nats://127.0.0.1:1"); !strings.Contains(errs, "check --nats") {
 		t.Fatalf("unreachable server: %q", errs)
 	}
 }
@@ -202,15 +202,15 @@ func TestEpochPublishSecured(t *testing.T) {
 		t.Fatal("server not ready")
 	}
 	url := srv.ClientURL()
-	if out := mustRun(t, 1, "epoch", "publish", "--db", db, "--nats", url); !strings.Contains(out, "Authorization Violation") {
+	if out := mustRun(t, 1, "epoch", "publish", "--db", db, "--current-round", "0", "--nats", url); !strings.Contains(out, "Authorization Violation") {
 		t.Fatalf("publish without a key: %q", out)
 	}
 	ppnKey := natsauth.KeyFileName(dir, natsauth.Identity{Role: natsauth.RolePPN, ID: "ppn1"})
-	if out := mustRun(t, 1, "epoch", "publish", "--db", db, "--nats", url, "--nats-key", ppnKey, "--nats-admin", "ppn1", "--timeout", "2s"); !strings.Contains(out, "Permissions Violation") || !strings.Contains(out, "registry: key-value bucket") {
+	if out := mustRun(t, 1, "epoch", "publish", "--db", db, "--current-round", "0", "--nats", url, "--nats-key", ppnKey, "--nats-admin", "ppn1", "--timeout", "2s"); !strings.Contains(out, "Permissions Violation") || !strings.Contains(out, "registry: key-value bucket") {
 		t.Fatalf("publish with a PPN's key: %q", out)
 	}
 	adminKey := natsauth.KeyFileName(dir, natsauth.Identity{Role: natsauth.RoleAdmin, ID: "admin"})
-	if out := mustRun(t, 0, "epoch", "publish", "--db", db, "--nats", url, "--nats-key", adminKey); !strings.Contains(out, "key epoch.1") {
+	if out := mustRun(t, 0, "epoch", "publish", "--db", db, "--current-round", "0", "--nats", url, "--nats-key", adminKey); !strings.Contains(out, "key epoch.1") {
 		t.Fatalf("publish as admin: %q", out)
 	}
 }

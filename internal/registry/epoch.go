@@ -400,3 +400,42 @@ func (r *Registry) markPublished(n uint32) error {
 		return put(tx, bucketEpochs, "epoch", epochKey(n), e, false)
 	})
 }
+
+// LateError reports an epoch that was never published and whose first
+// round is no longer in the future: roles that pick it up now could not
+// switch at its first round, so windows of the previous epoch would run
+// on without it and rounds since its start would have no configuration.
+type LateError struct {
+	Epoch      uint32
+	FirstRound uint64
+	// Current is the round in progress (−1 before round 0).
+	Current int64
+	// Start is when the first round began.
+	Start time.Time
+}
+
+func (e *LateError) Error() string {
+	return fmt.Sprintf("registry: epoch %d starts at round %d (%s) but round %d is in progress now, too late to publish it; plan again (configurator epoch plan) and publish the new plan",
+		e.Epoch, e.FirstRound, e.Start.Format(time.RFC3339), e.Current)
+}
+
+// Unwrap makes errors.Is(err, ErrInvalid) hold.
+func (e *LateError) Unwrap() error { return ErrInvalid }
+
+// CheckPublishable returns a *LateError when epoch n has never been
+// published and its first round is not after current, the round in
+// progress now (−1 before round 0). An epoch published before is not
+// checked: publishing it again (bounded by a newer epoch, or to another
+// bucket or file) changes nothing its roles have started on. Call it right
+// before Publish or RenderFile, which do not check it themselves.
+func (r *Registry) CheckPublishable(n uint32, current int64) error {
+	e, _, err := r.Epoch(n)
+	if err != nil {
+		return err
+	}
+	if e.Published != nil || e.FirstRound > math.MaxInt64 || current < int64(e.FirstRound) {
+		return nil
+	}
+	return &LateError{Epoch: n, FirstRound: e.FirstRound, Current: current,
+		Start: e.Clock.Start.Add(time.Duration(e.FirstRound) * e.Clock.Round)}
+}
