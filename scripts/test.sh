@@ -12,6 +12,8 @@ if [[ -n "$unformatted" ]]; then
   exit 1
 fi
 go vet ./...
+# Screenshots of the browser tests land in artifacts/ (ignored by git).
+export PPNET_ARTIFACTS="${PPNET_ARTIFACTS:-$PWD/artifacts}"
 go test -count=1 -timeout 15m ./... "$@"
 # bench/ is a separate module (the peer libraries stay out of ppnet's own
 # module graph); its tests check that every row of the peer table answers

@@ -275,8 +275,6 @@ func (d *Daemon) Start(ctx context.Context) error {
 	if d.http, err = daemon.ServeHTTP(d.cfg.HTTP, d.cfg.Registry, d.healthy, map[string]http.Handler{
 		"/":                    http.HandlerFunc(d.serveUI),
 		"/api/billing/periods": http.HandlerFunc(d.servePeriods),
-		"GET /network":         http.HandlerFunc(d.serveNetwork),
-		"GET /api/network":     http.HandlerFunc(d.serveNetwork),
 	}); err != nil {
 		return err
 	}

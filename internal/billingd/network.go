@@ -4,13 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"html/template"
 	"io"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/ppnet/ppnet/internal/billing/web"
 	"github.com/ppnet/ppnet/internal/consumer"
 	"github.com/ppnet/ppnet/internal/netconfig"
 )
@@ -22,57 +23,31 @@ type Peer struct {
 	URL  string `yaml:"url" json:"url"` // base URL, e.g. http://127.0.0.1:8081
 }
 
-// PeerView is what the network page shows of a peer.
-type PeerView struct {
-	Peer
-	Health  string    `json:"health"` // "ok", or what failed
-	Results []PeerRow `json:"results,omitempty"`
-	Shown   int       `json:"shown"` // rows shown of Total
-	Total   int       `json:"total"`
-}
-
-// PeerRow is one released aggregate of a peer. Per-producer values are
-// never shown: only how many meters the result covers.
-type PeerRow struct {
-	Rule    string `json:"rule"`
-	Kind    string `json:"kind"`
-	Window  uint64 `json:"window_start"`
-	Rounds  uint64 `json:"window_rounds"`
-	Value   string `json:"value"`
-	Covered uint64 `json:"covered"`
-	Missing int    `json:"missing"`
-	Checked bool   `json:"checked"`
-	Error   string `json:"error,omitempty"`
-}
-
-// RuleView is the billing consumer's own progress on one rule.
-type RuleView struct {
-	Rule     string `json:"rule"`
-	Final    int    `json:"windows_final"`
-	Expected int    `json:"windows_expected"` // 0 for an unbounded epoch
-	Covered  uint64 `json:"covered"`
-	Missing  int    `json:"missing"`
-}
-
-// NetworkView is the content of the network page.
-type NetworkView struct {
-	Rules   []RuleView     `json:"rules"`
-	Peers   []PeerView     `json:"peers"`
-	At      time.Time      `json:"at"`
-	Periods []PeriodStatus `json:"periods"`
-}
+// NetworkView is the content of the network page (web.NetworkView).
+type NetworkView = web.NetworkView
 
 // peerRows caps the aggregates shown per peer (the latest windows).
 const peerRows = 24
 
-// Network gathers the network page: this consumer's progress and each
-// peer's health and latest aggregates.
+// Network gathers the network page: this consumer's progress and its PPNs'
+// status from the aggregates it received, the periods, the notification
+// channels, and each peer's health, PPN status and latest aggregates.
 func (d *Daemon) Network(ctx context.Context) NetworkView {
-	v := NetworkView{At: d.cfg.Now(), Periods: d.Periods()}
-	res, _ := d.src.Results()
+	v := NetworkView{At: d.cfg.Now()}
+	for _, p := range d.Periods() {
+		v.Periods = append(v.Periods, web.PeriodView{Name: p.Name, FirstRound: p.FirstRound, LastRound: p.LastRound, State: p.State, Detail: p.Detail})
+	}
+	for _, c := range d.channels {
+		v.Channels = append(v.Channels, web.ChannelView{Channel: c.Channel, Via: c.Via})
+	}
+	res, err := d.src.Results()
+	if err != nil {
+		v.Rules = append(v.Rules, web.RuleView{Rule: "results unreadable: " + err.Error()})
+	}
+	var mine []consumer.Result
 	for _, rb := range d.cfg.Rules {
 		r := &d.net.Rules[ruleIndex(d.net, rb.Rule)]
-		rv := RuleView{Rule: r.ID}
+		rv := web.RuleView{Rule: r.ID, Band: rb.Band, Window: r.K}
 		if c := d.net.Config.Rounds.Count; c > 0 {
 			rv.Expected = int(c / r.K)
 		}
@@ -81,19 +56,82 @@ func (d *Daemon) Network(ctx context.Context) NetworkView {
 				rv.Final++
 				rv.Covered += x.Covered
 				rv.Missing += len(x.Missing)
+				mine = append(mine, x)
 			}
 		}
 		v.Rules = append(v.Rules, rv)
 	}
+	v.PPNs = ppnStatus(d.net, mine)
 	client := &http.Client{Timeout: 2 * time.Second}
 	for _, p := range d.cfg.Peers {
-		v.Peers = append(v.Peers, fetchPeer(ctx, client, p))
+		v.Peers = append(v.Peers, fetchPeer(ctx, client, d.net, p))
 	}
 	return v
 }
 
-func fetchPeer(ctx context.Context, client *http.Client, p Peer) PeerView {
-	pv := PeerView{Peer: p, Health: "ok"}
+// ppnStatus tallies, for every PPN serving the rules of res, how each
+// final window treated its share. A PPN the network assigns to a rule but
+// that is in none of the result's lists sent no share in time: absent.
+func ppnStatus(n *netconfig.Network, res []consumer.Result) []web.PPNView {
+	byID := map[string]*web.PPNView{}
+	var order []string
+	view := func(id string) *web.PPNView {
+		if byID[id] == nil {
+			byID[id] = &web.PPNView{PPN: id}
+			order = append(order, id)
+		}
+		return byID[id]
+	}
+	sort.SliceStable(res, func(i, j int) bool { return res[i].WindowStart < res[j].WindowStart })
+	for _, x := range res {
+		if !x.Final {
+			continue
+		}
+		var assigned []string
+		if i := ruleIndex(n, x.Rule); i >= 0 {
+			for _, p := range n.Rules[i].PPNs {
+				assigned = append(assigned, n.Config.PPNs[p].ID)
+			}
+		}
+		for _, id := range slices.Concat(assigned, x.PPNs, x.Faulty, x.Mismatched) {
+			view(id)
+		}
+		for _, id := range order {
+			pv := byID[id]
+			state := ""
+			switch {
+			case slices.Contains(x.Faulty, id):
+				state = "faulty"
+				pv.Faulty++
+			case slices.Contains(x.Mismatched, id):
+				state = "mismatched"
+				pv.Mismatched++
+			case slices.Contains(x.PPNs, id):
+				state = "combined"
+				pv.Combined++
+			case slices.Contains(assigned, id):
+				state = "absent"
+				pv.Absent++
+			default:
+				continue // this PPN does not serve x's rule
+			}
+			pv.Windows++
+			pv.Last, pv.LastWindow = state, x.WindowStart
+			if !slices.Contains(pv.Rules, x.Rule) {
+				pv.Rules = append(pv.Rules, x.Rule)
+			}
+		}
+	}
+	sort.Strings(order)
+	out := make([]web.PPNView, 0, len(order))
+	for _, id := range order {
+		out = append(out, *byID[id])
+	}
+	return out
+}
+
+func fetchPeer(ctx context.Context, client *http.Client, n *netconfig.Network, p Peer) web.PeerView {
+	pv := web.PeerView{Name: p.Name, URL: p.URL, Health: "ok"}
 	base := strings.TrimSuffix(p.URL, "/")
 	_, err := get(ctx, client, base+"/healthz")
 	if err != nil {
@@ -110,13 +148,14 @@ func fetchPeer(ctx context.Context, client *http.Client, p Peer) PeerView {
 		pv.Health = fmt.Sprintf("healthy, but /results is not a list of results: %v", err)
 		return pv
 	}
+	pv.PPNs = ppnStatus(n, res)
 	sort.SliceStable(res, func(i, j int) bool { return res[i].WindowStart > res[j].WindowStart })
 	pv.Total = len(res)
 	for _, r := range res {
 		if !r.Final || len(pv.Results) == peerRows {
 			continue
 		}
-		row := PeerRow{Rule: r.Rule, Kind: r.Kind, Window: r.WindowStart, Rounds: r.WindowRounds, Covered: r.Covered,
+		row := web.PeerRow{Rule: r.Rule, Kind: r.Kind, Window: r.WindowStart, Rounds: r.WindowRounds, Covered: r.Covered,
 			Missing: len(r.Missing), Checked: r.Checked, Error: r.Error}
 		switch {
 		case r.Value != nil:
@@ -148,42 +187,4 @@ func get(ctx context.Context, client *http.Client, url string) ([]byte, error) {
 		return nil, fmt.Errorf("%s answered %s: %s", url, resp.Status, strings.TrimSpace(string(b)))
 	}
 	return b, nil
-}
-
-var networkPage = template.Must(template.New("network").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>ppnet network</title>
-<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;margin-bottom:1.5em}td,th{border:1px solid #ccc;padding:.2em .6em;text-align:right}th{background:#eee}.bad{color:#a00}</style>
-</head><body>
-<p><a href="/">Customers and bills</a></p>
-<h1>Network</h1>
-<p>As of {{.At.Format "2006-01-02 15:04:05 MST"}}.</p>
-<h2>This billing consumer</h2>
-<table><tr><th>rule</th><th>windows final</th><th>expected</th><th>covered (meter, round)</th><th>missing</th></tr>
-{{range .Rules}}<tr><td>{{.Rule}}</td><td>{{.Final}}</td><td>{{if .Expected}}{{.Expected}}{{else}}unbounded{{end}}</td><td>{{.Covered}}</td><td>{{.Missing}}</td></tr>{{end}}
-</table>
-<table><tr><th>period</th><th>rounds</th><th>state</th><th>detail</th></tr>
-{{range .Periods}}<tr><td>{{.Name}}</td><td>{{.FirstRound}}–{{.LastRound}}</td><td>{{.State}}</td><td>{{.Detail}}</td></tr>{{end}}
-</table>
-<h2>Other consumers</h2>
-{{if not .Peers}}<p>None configured (peers: name, url).</p>{{end}}
-{{range .Peers}}<h3>{{.Name}} <small>{{.URL}}</small></h3>
-<p>Health: {{if eq .Health "ok"}}ok{{else}}<span class="bad">{{.Health}}</span>{{end}}</p>
-{{if .Results}}<table><tr><th>rule</th><th>kind</th><th>window</th><th>rounds</th><th>aggregate (Wh)</th><th>covered</th><th>missing</th><th>checked</th></tr>
-{{range .Results}}<tr><td>{{.Rule}}</td><td>{{.Kind}}</td><td>{{.Window}}</td><td>{{.Rounds}}</td><td>{{if .Error}}<span class="bad">{{.Error}}</span>{{else}}{{.Value}}{{end}}</td><td>{{.Covered}}</td><td>{{.Missing}}</td><td>{{.Checked}}</td></tr>{{end}}
-</table><p>{{.Shown}} latest final results of {{.Total}}.</p>{{end}}
-{{end}}
-</body></html>
-`))
-
-func (d *Daemon) serveNetwork(w http.ResponseWriter, r *http.Request) {
-	v := d.Network(r.Context())
-	if strings.HasPrefix(r.URL.Path, "/api/") {
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(v)
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	if err := networkPage.Execute(w, v); err != nil {
-		d.log.Error("network page", "err", err)
-	}
 }

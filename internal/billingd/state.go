@@ -57,7 +57,7 @@ func (d *Daemon) openService() error {
 		Utility: d.cfg.Utility, PayKey: payKey, PayBaseURL: base, ContactKey: contactKey, Senders: d.senders, Outbox: ob}); err != nil {
 		return err
 	}
-	if d.ui, err = web.Handler(d.svc, d.log); err != nil {
+	if d.ui, err = web.New(d.svc, &web.Options{Log: d.log, Network: d.Network}); err != nil {
 		return err
 	}
 	return d.registerCustomers()

@@ -94,7 +94,11 @@ func TestRenderIssued(t *testing.T) {
 	// Render page 1 to PNG: the page must be a real image with content.
 	dir := t.TempDir()
 	if art := os.Getenv("PPNET_ARTIFACTS"); art != "" {
+		if err := os.MkdirAll(art, 0o755); err != nil {
+			t.Fatal(err)
+		}
 		dir = art
+		t.Logf("bill.pdf and bill-page1.png in %s", art)
 	}
 	in := filepath.Join(dir, "bill.pdf")
 	if err := os.WriteFile(in, doc, 0o600); err != nil {

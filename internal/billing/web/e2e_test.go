@@ -3,9 +3,11 @@ package web
 import (
 	"bytes"
 	"context"
+	"mime"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -44,8 +46,10 @@ func browser(t *testing.T) context.Context {
 
 // TestBrowserE2E opens the UI in headless Chromium, finds a customer with
 // the htmx search, opens their bill, downloads the PDF from the page, pays
-// through the payment link, and saves a screenshot of the bill page
-// as PNG (to $PPNET_ARTIFACTS when set).
+// through the payment link, then opens the network page from the
+// navigation and checks htmx refreshes it. Screenshots of the bill and the
+// network page are saved as PNG to $PPNET_ARTIFACTS, or else to
+// ppnet-artifacts in the system temporary directory (the path is logged).
 func TestBrowserE2E(t *testing.T) {
 	srv, cs := demo(t)
 	ctx := browser(t)
@@ -79,8 +83,12 @@ func TestBrowserE2E(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pdfHead, err := chromedp.Run(ctx, chromedp.Evaluate[string](
-		`fetch(document.querySelector('#pdf').href).then(r => r.arrayBuffer()).then(b => String.fromCharCode(...new Uint8Array(b.slice(0, 5))))`,
+	type download struct {
+		Head, Type, Disposition string
+	}
+	pdf, err := chromedp.Run(ctx, chromedp.Evaluate[download](
+		`fetch(document.querySelector('#pdf').href).then(async r => ({Head: String.fromCharCode(...new Uint8Array((await r.arrayBuffer()).slice(0, 5))),
+			Type: r.headers.get('Content-Type'), Disposition: r.headers.get('Content-Disposition')}))`,
 		chromedp.EvalAwaitPromise))
 	if err != nil {
 		t.Fatal(err)
@@ -100,21 +108,14 @@ func TestBrowserE2E(t *testing.T) {
 			t.Fatalf("bill page shows raw PII %q", secret)
 		}
 	}
-	if pdfHead != "%PDF-" {
-		t.Fatalf("downloaded PDF starts %q", pdfHead)
+	if pdf.Head != "%PDF-" || pdf.Type != "application/pdf" {
+		t.Fatalf("downloaded PDF starts %q, Content-Type %q", pdf.Head, pdf.Type)
 	}
-	dir := t.TempDir()
-	if art := os.Getenv("PPNET_ARTIFACTS"); art != "" {
-		dir = art
+	wantName := target.ID + "_2026-03_r1.pdf"
+	if _, params, err := mime.ParseMediaType(pdf.Disposition); err != nil || !strings.HasPrefix(pdf.Disposition, "attachment;") || params["filename"] != wantName {
+		t.Fatalf("PDF Content-Disposition %q (%v), want an attachment named %s", pdf.Disposition, err, wantName)
 	}
-	if !bytes.HasPrefix(shot, []byte("\x89PNG")) {
-		t.Fatalf("screenshot is not a PNG")
-	}
-	out := filepath.Join(dir, "billing-ui-bill.png")
-	if err := os.WriteFile(out, shot, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot %s (%d bytes)", out, len(shot))
+	saveArtifact(t, "billing-ui-bill.png", shot)
 
 	err = chromedp.Do(ctx,
 		chromedp.Click(css(`#paylink`)),
@@ -137,4 +138,60 @@ func TestBrowserE2E(t *testing.T) {
 	if !strings.Contains(paid, "paid") || strings.Contains(paid, "Pay online") {
 		t.Fatalf("after payment the bill page reads:\n%s", paid)
 	}
+
+	// The network page, reached from the navigation of the bill page: PPN
+	// status, peers and channels, refreshed in place by htmx.
+	err = chromedp.Do(ctx,
+		chromedp.Click(css(`#nav-network`)),
+		chromedp.WaitVisible(css(`table.ppns tr.ppn`)),
+	)
+	if err != nil {
+		t.Fatalf("network page from the navigation: %v", err)
+	}
+	netText, err := chromedp.Run(ctx, chromedp.Text(css("main")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"ppn2", "faulty", "absent", "billing-monthly", "424242", "unreachable: connection refused", "not configured: bills are not notified"} {
+		if !strings.Contains(netText, want) {
+			t.Fatalf("network page lacks %q:\n%s", want, netText)
+		}
+	}
+	before, err := chromedp.Run(ctx, chromedp.Text(css("#at")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[any](`htmx.trigger('#net', 'refresh')`)); err != nil {
+		t.Fatalf("htmx not loaded on the network page: %v", err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector('#at') && document.querySelector('#at').textContent !== `+strconv.Quote(before),
+		chromedp.WithPollingTimeout(15*time.Second))); err != nil {
+		t.Fatalf("htmx did not refresh the network view (still %q): %v", before, err)
+	}
+	netShot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	saveArtifact(t, "billing-ui-network.png", netShot)
+}
+
+// saveArtifact writes a PNG screenshot to $PPNET_ARTIFACTS, or else to
+// ppnet-artifacts in the system temporary directory, and logs the path.
+func saveArtifact(t *testing.T, name string, png []byte) {
+	t.Helper()
+	if !bytes.HasPrefix(png, []byte("\x89PNG")) {
+		t.Fatalf("screenshot %s is not a PNG", name)
+	}
+	dir := os.Getenv("PPNET_ARTIFACTS")
+	if dir == "" {
+		dir = filepath.Join(os.TempDir(), "ppnet-artifacts")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, name)
+	if err := os.WriteFile(out, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot %s (%d bytes)", out, len(png))
 }

@@ -1,6 +1,9 @@
 // Package web is the billing consumer's web UI and JSON API: masked
 // customers with search (htmx), their bills, bill detail, PDF download and
-// the payment page; /api/customers (GET list, POST create or replace — the
+// the payment page; the network page (/network, htmx-refreshed; JSON at
+// /api/network) with the consumer's progress, each PPN's status, the
+// notification channels and the other consumers' health and aggregates
+// (never their per-producer values); /api/customers (GET list, POST create or replace — the
 // answer is the masked view), /api/bills, and POST
 // /api/periods/{YYYY-MM}/issue, which bills a month from released totals. Every page and answer shows
 // masked customer data only. Pages are html/template; htmx 2 is vendored
@@ -12,6 +15,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"errors"
 	"fmt"
@@ -37,19 +41,37 @@ var staticFS embed.FS
 const maxResults = 200
 
 type ui struct {
-	svc   *billing.Service
-	log   *slog.Logger
-	pages map[string]*template.Template
+	svc     *billing.Service
+	log     *slog.Logger
+	netView func(context.Context) NetworkView
+	pages   map[string]*template.Template
+}
+
+// Options configures the handler; nil means defaults.
+type Options struct {
+	Log *slog.Logger // default: discard
+	// Network gathers the network page (/network, /api/network); the
+	// billing consumer daemon provides it. Nil: those paths answer 404.
+	Network func(context.Context) NetworkView
 }
 
 // Handler serves the UI on its own mux. log may be nil.
 func Handler(svc *billing.Service, log *slog.Logger) (http.Handler, error) {
+	return New(svc, &Options{Log: log})
+}
+
+// New serves the UI with the network page of o.Network on its own mux.
+func New(svc *billing.Service, o *Options) (http.Handler, error) {
+	if o == nil {
+		o = &Options{}
+	}
+	log := o.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	funcs := template.FuncMap{"rupees": tariff.Rupees, "kwh": tariff.Milli}
-	u := &ui{svc: svc, log: log, pages: map[string]*template.Template{}}
-	for _, p := range []string{"customers", "customer", "bill"} {
+	u := &ui{svc: svc, log: log, netView: o.Network, pages: map[string]*template.Template{}}
+	for _, p := range []string{"customers", "customer", "bill", "network"} {
 		t, err := template.New(p).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+p+".html")
 		if err != nil {
 			return nil, fmt.Errorf("web: template %s: %w", p, err)
@@ -74,6 +96,8 @@ func Handler(svc *billing.Service, log *slog.Logger) (http.Handler, error) {
 	mux.HandleFunc("GET /api/bills", u.apiBills)
 	mux.HandleFunc("GET /api/bills/{cust}/{period}/{rev}", u.apiBill)
 	mux.HandleFunc("POST /api/periods/{period}/issue", u.apiIssue)
+	mux.HandleFunc("GET /network", u.network)
+	mux.HandleFunc("GET /api/network", u.network)
 	return mux, nil
 }
 

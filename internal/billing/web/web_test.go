@@ -2,12 +2,14 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -54,7 +56,7 @@ func demo(t *testing.T) (*httptest.Server, []customer.Customer) {
 	if _, err := svc.IssuePeriod("2026-03", []bill.Totals{tot}); err != nil {
 		t.Fatal(err)
 	}
-	h, err := Handler(svc, nil)
+	h, err := New(svc, &Options{Network: fakeNetwork()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,4 +118,58 @@ func TestPages(t *testing.T) {
 			t.Errorf("%s: %d, want 404", u, code)
 		}
 	}
+}
+
+// fakeNetwork is a network view as the daemon would gather it; each call
+// is one second later, so a refreshed page shows a new time.
+func fakeNetwork() func(context.Context) NetworkView {
+	var calls atomic.Int64
+	return func(context.Context) NetworkView {
+		at := time.Date(2026, 4, 2, 9, 0, int(calls.Add(1)), 0, time.UTC)
+		return NetworkView{At: at,
+			Rules: []RuleView{{Rule: "billing-monthly", Window: 2976, Final: 1, Expected: 1, Covered: 35712}},
+			PPNs: []PPNView{{PPN: "ppn1", Rules: []string{"billing-monthly"}, Windows: 1, Combined: 1, Last: "combined"},
+				{PPN: "ppn2", Rules: []string{"billing-monthly"}, Windows: 1, Faulty: 1, Last: "faulty"},
+				{PPN: "ppn3", Rules: []string{"billing-monthly"}, Windows: 1, Absent: 1, Last: "absent"}},
+			Periods:  []PeriodView{{Name: "2026-03", FirstRound: 0, LastRound: 2975, State: "issued"}},
+			Channels: []ChannelView{{Channel: "sms", Via: "SMS gateway https://sms.example.in/send"}, {Channel: "email"}},
+			Peers: []PeerView{{Name: "dso", URL: "http://127.0.0.1:1", Health: "ok", Shown: 1, Total: 1,
+				Results: []PeerRow{{Rule: "feeder-F1-15min", Kind: "sum", Window: 7, Rounds: 1, Value: "424242", Covered: 6, Checked: true}}},
+				{Name: "planner", URL: "http://127.0.0.1:2", Health: "unreachable: connection refused"}}}
+	}
+}
+
+// TestNavigation: every staff page links to the customers and the network
+// page; the network page renders the view, and an htmx request gets only
+// its refreshable part.
+func TestNavigation(t *testing.T) {
+	srv, cs := demo(t)
+	for _, path := range []string{"/", "/customers/" + cs[0].ID, "/bills/" + cs[0].ID + "/2026-03/r1", "/network"} {
+		page := page200(t, srv.URL+path, false)
+		for _, want := range []string{`id="nav-customers" href="/customers"`, `id="nav-network" href="/network"`} {
+			if !strings.Contains(page, want) {
+				t.Errorf("%s lacks %s", path, want)
+			}
+		}
+	}
+	page := page200(t, srv.URL+"/network", false)
+	for _, want := range []string{"billing-monthly", "ppn2", `<span class="tag held">faulty</span>`, `<span class="tag held">absent</span>`,
+		"424242", "unreachable: connection refused", "SMS gateway https://sms.example.in/send", "not configured: bills are not notified"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("network page lacks %q", want)
+		}
+	}
+	frag := page200(t, srv.URL+"/network", true)
+	if strings.Contains(frag, "<html") || !strings.HasPrefix(strings.TrimSpace(frag), `<div id="net"`) {
+		t.Errorf("htmx refresh is not the fragment:\n%.200s", frag)
+	}
+}
+
+func page200(t *testing.T, url string, hx bool) string {
+	t.Helper()
+	code, _, body := get(t, url, hx)
+	if code != http.StatusOK {
+		t.Fatalf("GET %s: %d %s", url, code, body)
+	}
+	return body
 }
