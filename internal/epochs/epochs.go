@@ -110,6 +110,10 @@ type Supervisor struct {
 	w    jetstream.KeyWatcher
 	http *daemon.HTTP
 
+	// life is held while an instance starts or stops and during Each, so
+	// Each never sees an instance half started or half stopped; mu guards
+	// the fields and is never held across an instance's Start or Shutdown.
+	life   sync.Mutex
 	mu     sync.Mutex
 	epochs map[uint32]*epoch
 	err    error // a watch or configuration problem, for /healthz
@@ -254,6 +258,8 @@ func (s *Supervisor) apply(ctx context.Context, e jetstream.KeyValueEntry) {
 
 // startInstance builds and starts epoch num's instance on network n.
 func (s *Supervisor) startInstance(ctx context.Context, num uint32, ep *epoch, n *netconfig.Network, log *slog.Logger) {
+	s.life.Lock()
+	defer s.life.Unlock()
 	reg := prometheus.NewRegistry()
 	inst, err := s.cfg.Build(n, ep.dir, reg)
 	if err != nil {
@@ -297,17 +303,17 @@ func (s *Supervisor) startInstance(ctx context.Context, num uint32, ep *epoch, n
 	log.Info("epoch instance started", "first_round", n.Config.Rounds.First, "count", n.Config.Rounds.Count, "dir", ep.dir)
 }
 
-// stopInstance shuts epoch ep's instance down, keeping its state. It
-// holds the lock throughout, so that [Supervisor.Each] never sees an
-// instance half stopped.
+// stopInstance shuts epoch ep's instance down, keeping its state.
 func (s *Supervisor) stopInstance(ep *epoch) {
+	s.life.Lock()
+	defer s.life.Unlock()
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	inst := ep.inst
+	ep.inst = nil
+	s.mu.Unlock()
 	if inst == nil {
 		return
 	}
-	ep.inst = nil
 	ep.stop()
 	s.m.running.Dec()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -408,29 +414,37 @@ type Epoch struct {
 	Done     bool               // the instance finished its bounded epoch
 }
 
-// Each calls f for every epoch seen, in order, while holding the
-// supervisor's lock: an instance neither starts nor stops during f, so f
-// may read a stopped instance's files. f must not call the supervisor.
+// Each calls f for every epoch seen, in order. No instance starts or
+// stops during f, so f may read a stopped instance's files; f must not
+// call the supervisor.
 func (s *Supervisor) Each(f func(Epoch)) {
+	s.life.Lock()
+	defer s.life.Unlock()
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	var es []Epoch
 	for _, n := range s.sorted() {
 		ep := s.epochs[n]
-		f(Epoch{Number: n, Net: ep.net, Dir: ep.dir, Instance: ep.inst, Done: ep.done})
+		es = append(es, Epoch{Number: n, Net: ep.net, Dir: ep.dir, Instance: ep.inst, Done: ep.done})
+	}
+	s.mu.Unlock()
+	for _, e := range es {
+		f(e)
 	}
 }
 
 // Shutdown stops the watch and every running instance (keeping their
 // state) and the HTTP server. The NATS connection is the caller's.
 func (s *Supervisor) Shutdown(ctx context.Context) error {
+	var errs []error
+	if s.w != nil {
+		if err := s.w.Stop(); err != nil && !errors.Is(err, nats.ErrBadSubscription) {
+			errs = append(errs, fmt.Errorf("epochs: stop watching: %v", err))
+		}
+	}
 	if s.cancel != nil {
 		s.cancel()
 	}
 	s.wg.Wait()
-	var errs []error
-	if s.w != nil {
-		errs = append(errs, s.w.Stop())
-	}
 	s.mu.Lock()
 	var eps []*epoch
 	for _, n := range s.sorted() {
