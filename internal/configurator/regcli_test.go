@@ -57,7 +57,7 @@ func enrolled(t *testing.T) string {
 	for i := range 4 {
 		mustRun(t, 0, "ppns", "add", "--db", db, "--id", "ppn"+string(rune('1'+i)), "--x", string(rune('1'+i)), "--capacity", "20", "--public-key", testKeys[6+i])
 	}
-	mustRun(t, 0, "consumers", "add", "--db", db, "--id", "grid", "--kinds", "sum", "--min-window", "4", "--min-cohort", "3", "--public-key", testKeys[0])
+	mustRun(t, 0, "consumers", "add", "--db", db, "--id", "grid", "--kinds", "sum", "--min-window", "4", "--min-cohort", "3", "--public-key", "v7txVXVkgMcWSj0CEJ+aYXYrp7YG/Pi2M4Pw0KBu6FI=")
 	for _, f := range []string{"F12", "F13"} {
 		mustRun(t, 0, "rules", "request", "--db", db, "--id", strings.ToLower(f), "--consumer", "grid", "--selector", "feeder="+f, "--window", "4", "--kind", "sum")
 	}

@@ -11,15 +11,53 @@ import (
 
 // Buckets of the producer's bbolt file.
 var (
-	bucketReadings = []byte("readings") // meter(4) ‖ round(8) → Wh (int64)
+	bucketReadings = []byte("readings") // meter(4) ‖ round(8) → reading (encodeReading)
 	bucketOutbox   = []byte("outbox")   // round(8) ‖ chunk(2) → encoded bundle, until acknowledged
 	bucketMeta     = []byte("meta")     // "next" → next round to produce
 )
 
 var keyNext = []byte("next")
 
-// ErrNoReading reports a (meter, round) with no stored reading.
-var ErrNoReading = errors.New("producer: no reading stored")
+var (
+	// ErrNoReading reports a (meter, round) with no stored reading.
+	ErrNoReading = errors.New("producer: no reading stored")
+	// ErrSuppressed reports a reading suppressed by masking: it has no value.
+	ErrSuppressed = errors.New("producer: reading suppressed by masking")
+)
+
+// How a stored reading was masked. A stored value is 8 bytes (an exact
+// reading, int64 big-endian), 9 bytes (a masked value and its kind) or the
+// single byte MaskSuppressed: lengths, not values, tell them apart, so no
+// reading — any int64 — can be mistaken for a masked or suppressed one.
+const (
+	MaskNone        byte = 0
+	MaskGeneralised byte = 'g'
+	MaskCoarsened   byte = 'c'
+	MaskSuppressed  byte = 's'
+)
+
+func encodeReading(wh int64, kind byte) []byte {
+	switch kind {
+	case MaskNone:
+		return binary.BigEndian.AppendUint64(make([]byte, 0, 8), uint64(wh))
+	case MaskSuppressed:
+		return []byte{MaskSuppressed}
+	default:
+		return append(binary.BigEndian.AppendUint64(make([]byte, 0, 9), uint64(wh)), kind)
+	}
+}
+
+func decodeReading(v []byte) (int64, byte, error) {
+	switch {
+	case len(v) == 8:
+		return int64(binary.BigEndian.Uint64(v)), MaskNone, nil
+	case len(v) == 9 && (v[8] == MaskGeneralised || v[8] == MaskCoarsened):
+		return int64(binary.BigEndian.Uint64(v)), v[8], nil
+	case len(v) == 1 && v[0] == MaskSuppressed:
+		return 0, MaskSuppressed, nil
+	}
+	return 0, 0, fmt.Errorf("producer: corrupt stored reading %x", v)
+}
 
 func openStore(path string) (*bolt.DB, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 0})
@@ -66,7 +104,8 @@ func OpenHistory(path string) (*History, error) {
 // Close closes the history.
 func (h *History) Close() error { return h.db.Close() }
 
-// Reading returns the stored reading of a meter (index) in a round.
+// Reading returns the stored reading of a meter (index) in a round (the
+// masked value, if masked; ErrSuppressed if suppressed).
 func (h *History) Reading(meter uint32, round uint64) (int64, error) {
 	var v int64
 	err := h.db.View(func(tx *bolt.Tx) error {
@@ -74,8 +113,12 @@ func (h *History) Reading(meter uint32, round uint64) (int64, error) {
 		if b == nil {
 			return fmt.Errorf("%w for meter %d round %d", ErrNoReading, meter, round)
 		}
-		v = int64(binary.BigEndian.Uint64(b))
-		return nil
+		wh, kind, err := decodeReading(b)
+		if err == nil && kind == MaskSuppressed {
+			err = fmt.Errorf("%w: meter %d round %d", ErrSuppressed, meter, round)
+		}
+		v = wh
+		return err
 	})
 	return v, err
 }
@@ -84,7 +127,8 @@ func (h *History) Reading(meter uint32, round uint64) (int64, error) {
 type Entry struct {
 	Meter uint32
 	Round uint64
-	Wh    int64
+	Wh    int64 // the reading, or its masked value (0 when suppressed)
+	Mask  byte  // MaskNone for an exact reading, else how it was masked
 }
 
 // All yields every stored reading in (meter, round) order. Stop early by
@@ -93,10 +137,14 @@ func (h *History) All() iter.Seq2[Entry, error] {
 	return func(yield func(Entry, error) bool) {
 		err := h.db.View(func(tx *bolt.Tx) error {
 			return tx.Bucket(bucketReadings).ForEach(func(k, v []byte) error {
-				if len(k) != 12 || len(v) != 8 {
+				if len(k) != 12 {
 					return fmt.Errorf("producer: corrupt history entry %x", k)
 				}
-				e := Entry{binary.BigEndian.Uint32(k), binary.BigEndian.Uint64(k[4:]), int64(binary.BigEndian.Uint64(v))}
+				wh, kind, err := decodeReading(v)
+				if err != nil {
+					return err
+				}
+				e := Entry{binary.BigEndian.Uint32(k), binary.BigEndian.Uint64(k[4:]), wh, kind}
 				if !yield(e, nil) {
 					return errStop
 				}

@@ -20,10 +20,9 @@ import (
 func BenchmarkRegistry(b *testing.B) {
 	const meters, feeders = 10000, 50
 	key := keyGen(b, 9)
-	pub := key()
 	ps := make([]Producer, meters)
 	for i := range ps {
-		ps[i] = Producer{ID: fmt.Sprintf("m%05d", i), Labels: map[string]string{"feeder": fmt.Sprintf("F%02d", i%feeders)}, Max: 5000, PublicKey: pub}
+		ps[i] = Producer{ID: fmt.Sprintf("m%05d", i), Labels: map[string]string{"feeder": fmt.Sprintf("F%02d", i%feeders)}, Max: 5000, PublicKey: key()}
 	}
 	setup := func(b *testing.B) *Registry {
 		r, err := Open(filepath.Join(b.TempDir(), "r.db"), nil)
@@ -33,7 +32,7 @@ func BenchmarkRegistry(b *testing.B) {
 		for i := 1; i <= 8; i++ {
 			must(b, r.AddPPN(PPN{ID: fmt.Sprintf("ppn%d", i), X: uint64(i), Capacity: meters * 2, PublicKey: key()}))
 		}
-		must(b, r.AddConsumer(Consumer{ID: "grid", Grant: policy.FileGrant{Kinds: []string{"sum"}, MinWindow: 4, MinCohort: 50}, PublicKey: pub}))
+		must(b, r.AddConsumer(Consumer{ID: "grid", Grant: policy.FileGrant{Kinds: []string{"sum"}, MinWindow: 4, MinCohort: 50}, PublicKey: key()}))
 		for f := 0; f < feeders-1; f++ {
 			_, err := r.RequestRule(Rule{ID: fmt.Sprintf("f%02d", f), Consumer: "grid", Producers: policy.FileSelection{Selector: fmt.Sprintf("feeder=F%02d", f)}, Window: 4, Kind: "sum"}, nil)
 			must(b, err)

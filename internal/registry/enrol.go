@@ -64,6 +64,84 @@ func checkKey(kind, id, key string) error {
 	return nil
 }
 
+// bucketKeys maps every enrolled public key (its 32 raw bytes, so that two
+// spellings of one key meet) to its holder, "producer h1", "ppn n2" or
+// "consumer grid". One key pair per party: with a shared key, whoever
+// holds the private key reads the pairwise secrets and shares of every
+// party enrolled with it, and seals of one cannot be told from another's.
+// Retired PPNs keep their entry. A file written before the index existed
+// gets it built on the first enrolment (the first holder of a key already
+// shared wins; the others are not removed).
+var bucketKeys = []byte("public_keys")
+
+// keyIndex returns the key index, building it from the enrolled parties
+// if the file has none.
+func keyIndex(tx *bolt.Tx) (*bolt.Bucket, error) {
+	if b := tx.Bucket(bucketKeys); b != nil {
+		return b, nil
+	}
+	b, err := tx.CreateBucket(bucketKeys)
+	if err != nil {
+		return nil, fmt.Errorf("registry: creating the key index: %v", err)
+	}
+	type holder struct{ kind, id, key string }
+	var hs []holder
+	ps, err := list[Producer](tx, bucketProducers, "producer")
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range ps {
+		hs = append(hs, holder{"producer", p.ID, p.PublicKey})
+	}
+	ns, err := list[PPN](tx, bucketPPNs, "ppn")
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range ns {
+		hs = append(hs, holder{"ppn", n.ID, n.PublicKey})
+	}
+	cs, err := list[Consumer](tx, bucketConsumers, "consumer")
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range cs {
+		hs = append(hs, holder{"consumer", c.ID, c.PublicKey})
+	}
+	for _, h := range hs {
+		k, err := seal.ParsePublicKey(h.key)
+		if err != nil {
+			return nil, fmt.Errorf("registry: %s %q has a corrupt public key: %v; restore the registry from a backup", h.kind, h.id, err)
+		}
+		if b.Get(k.Bytes()) == nil {
+			if err := b.Put(k.Bytes(), []byte(h.kind+" "+h.id)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return b, nil
+}
+
+// claimKey records key as held by kind id, refusing a key enrolled for
+// another party. Call it after put, in the same transaction, so an id
+// enrolled twice is refused as such first.
+func claimKey(tx *bolt.Tx, kind, id, key string) error {
+	k, err := seal.ParsePublicKey(key)
+	if err != nil {
+		return fmt.Errorf("%w: %s %q public key: %v", ErrInvalid, kind, id, err)
+	}
+	b, err := keyIndex(tx)
+	if err != nil {
+		return err
+	}
+	self := kind + " " + id
+	if o := b.Get(k.Bytes()); o != nil && string(o) != self {
+		okind, oid, _ := strings.Cut(string(o), " ")
+		return fmt.Errorf("%w: %s %q public key %s is enrolled for %s %q already; every producer, PPN and consumer needs its own key pair: generate a new one for %s %q and enrol it with that",
+			ErrExists, kind, id, key, okind, oid, kind, id)
+	}
+	return b.Put(k.Bytes(), []byte(self))
+}
+
 // AddProducer enrols a meter.
 func (r *Registry) AddProducer(p Producer) error { return r.AddProducers([]Producer{p}) }
 
@@ -79,6 +157,9 @@ func (r *Registry) AddProducers(ps []Producer) error {
 	return r.update(func(tx *bolt.Tx) error {
 		for _, p := range ps {
 			if err := put(tx, bucketProducers, "producer", p.ID, p, true); err != nil {
+				return err
+			}
+			if err := claimKey(tx, "producer", p.ID, p.PublicKey); err != nil {
 				return err
 			}
 		}
@@ -127,7 +208,10 @@ func (r *Registry) AddPPN(n PPN) error {
 				return fmt.Errorf("%w: x = %d belongs to ppn %q (x-coordinates are never reused); pick another x", ErrExists, n.X, o.ID)
 			}
 		}
-		return put(tx, bucketPPNs, "ppn", n.ID, n, true)
+		if err := put(tx, bucketPPNs, "ppn", n.ID, n, true); err != nil {
+			return err
+		}
+		return claimKey(tx, "ppn", n.ID, n.PublicKey)
 	})
 }
 
@@ -170,7 +254,12 @@ func (r *Registry) AddConsumer(c Consumer) error {
 	}
 	c.Grant.Kinds = slices.Compact(slices.Sorted(slices.Values(g.Kinds)))
 	c.Enrolled = r.now().UTC()
-	return r.update(func(tx *bolt.Tx) error { return put(tx, bucketConsumers, "consumer", c.ID, c, true) })
+	return r.update(func(tx *bolt.Tx) error {
+		if err := put(tx, bucketConsumers, "consumer", c.ID, c, true); err != nil {
+			return err
+		}
+		return claimKey(tx, "consumer", c.ID, c.PublicKey)
+	})
 }
 
 // Producers lists the producers by id.

@@ -48,7 +48,8 @@ func TestDecodeProducers(t *testing.T) {
 	if err := r.AddProducers(bad); err == nil || !strings.Contains(err.Error(), `producer "m4" public key`) {
 		t.Fatalf("bad batch: %v", err)
 	}
-	dup := []Producer{{ID: "m5", Max: 1, PublicKey: ps[0].PublicKey}, {ID: "m5", Max: 1, PublicKey: ps[0].PublicKey}}
+	k5 := keyGen(t, 7)()
+	dup := []Producer{{ID: "m5", Max: 1, PublicKey: k5}, {ID: "m5", Max: 1, PublicKey: k5}}
 	if err := r.AddProducers(dup); err == nil || !strings.Contains(err.Error(), `producer "m5" exists`) {
 		t.Fatalf("duplicate in a batch: %v", err)
 	}

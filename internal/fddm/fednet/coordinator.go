@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/ppnet/ppnet/internal/consumer"
+	"github.com/ppnet/ppnet/internal/fddm/bulletin"
 	"github.com/ppnet/ppnet/internal/fddm/fedavg"
 	"github.com/ppnet/ppnet/internal/fddm/model"
 	"github.com/ppnet/ppnet/internal/netconfig"
@@ -33,7 +34,7 @@ type CoordinatorConfig struct {
 
 // RoundResult is what the coordinator learned of one FedAvg round.
 type RoundResult struct {
-	Global
+	bulletin.Global
 	Published time.Time     // when the model was written to the bucket
 	Latency   time.Duration // from the carrying round's deadline to Published
 	Err       error         // why the round's sums were not used (the model carried over)
@@ -148,7 +149,7 @@ func (c *Coordinator) ready(r uint64) bool {
 
 // publish decodes round r (or carries the last model over) and writes it.
 func (c *Coordinator) publish(r uint64) {
-	rr := RoundResult{Global: Global{Round: r}}
+	rr := RoundResult{Global: bulletin.Global{Round: r}}
 	m, count, total, err := c.decode(c.pending[r])
 	if err != nil {
 		rr.Err = err
@@ -160,12 +161,11 @@ func (c *Coordinator) publish(r uint64) {
 	}
 	rr.Model = m
 	rr.Weights = m.W[:]
-	b, _ := json.Marshal(rr.Global)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	_, perr := c.cfg.KV.Put(ctx, ModelKey(r), b)
+	perr := bulletin.PublishModel(ctx, c.cfg.KV, rr.Global)
 	cancel()
 	if perr != nil {
-		rr.Err = fmt.Errorf("fednet: publishing round %d: %v", r, perr)
+		rr.Err = perr
 		c.cfg.Logger.Error("global model not published", "round", r, "err", perr)
 	}
 	rr.Published = c.cfg.Now()

@@ -18,6 +18,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/ppnet/ppnet/internal/consumer"
+	"github.com/ppnet/ppnet/internal/fddm/bulletin"
 	"github.com/ppnet/ppnet/internal/fddm/fedavg"
 	"github.com/ppnet/ppnet/internal/fddm/model"
 	"github.com/ppnet/ppnet/internal/natsx"
@@ -153,7 +154,7 @@ func TestFedAvgOverNetwork(t *testing.T) {
 	if err := natsx.EnsureStreams(ctx, js, net); err != nil {
 		t.Fatal(err)
 	}
-	kv, err := OpenBucket(ctx, js, "", 1)
+	kv, err := bulletin.OpenBucket(ctx, js, "", 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +186,7 @@ func TestFedAvgOverNetwork(t *testing.T) {
 	var encoded [][]sharing.Element // every update a producer encoded
 	clients := population(seed, producers, codec, train)
 	for i, p := range cfg.Producers {
-		models, err := WatchModels(ctx, kv)
+		models, err := bulletin.WatchModels(ctx, kv)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -276,7 +277,7 @@ func TestFedAvgOverNetwork(t *testing.T) {
 		t.Fatalf("only %d components checked", checked)
 	}
 	// The spy saw the traffic: sealed parts, aggregates and the models.
-	for _, subj := range []string{"$KV." + Bucket + "." + ModelKey(0), net.BundleSubject(0), net.AggregateSubject(0)} {
+	for _, subj := range []string{"$KV." + bulletin.Bucket + "." + bulletin.ModelKey(0), net.BundleSubject(0), net.AggregateSubject(0)} {
 		if !rec.contains([]byte(subj + " ")) {
 			t.Errorf("the subscriber on > saw nothing on %s; the privacy check is vacuous", subj)
 		}

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ppnet/ppnet/internal/fddm/bulletin"
 	"github.com/ppnet/ppnet/internal/fddm/fedavg"
 	"github.com/ppnet/ppnet/internal/fddm/model"
 	"github.com/ppnet/ppnet/internal/netconfig"
@@ -37,9 +38,9 @@ func (m Rounds) Tau(r uint64) uint64 { return m.First + r*m.stride() }
 // SourceConfig configures a producer's FedAvg source.
 type SourceConfig struct {
 	Net      *netconfig.Network
-	Producer string        // producer id
-	Client   *fedavg.Local // local data, training and codec
-	Models   *Models       // published global models
+	Producer string           // producer id
+	Client   *fedavg.Local    // local data, training and codec
+	Models   *bulletin.Models // published global models
 	Rounds   Rounds
 	Initial  model.Logistic   // the model round 0 trains from
 	Now      func() time.Time // default time.Now
