@@ -127,7 +127,7 @@ func (p *Producer) produce(round uint64) error {
 			if wh[i] == NoReading {
 				continue
 			}
-			if err := rb.Put(readingKey(m, round), binary.BigEndian.AppendUint64(nil, uint64(wh[i]))); err != nil {
+			if err := rb.Put(readingKey(m, round), encodeReading(wh[i], MaskNone)); err != nil {
 				return err
 			}
 		}

@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
@@ -75,6 +76,9 @@ type Config struct {
 	Now      func() time.Time     `yaml:"-"`
 	Rand     io.Reader            `yaml:"-"` // share randomness (default crypto/rand)
 	Registry *prometheus.Registry `yaml:"-"` // metrics registry (default a fresh one)
+	// Masking, if set, runs the FDDM masking job (masking.go): after a
+	// billing period's close, mask its rounds of the stored history.
+	Masking *Masking `yaml:"-"`
 	// NoHTTP serves no HTTP endpoint: an epoch supervisor (internal/epochs)
 	// serves /metrics and /healthz for all its instances.
 	NoHTTP bool `yaml:"-"`
@@ -103,6 +107,7 @@ type Producer struct {
 	wg             sync.WaitGroup
 	mu             sync.Mutex
 	finishedRounds atomic.Bool
+	masker         masker // the masking job's state (masking.go)
 	err            error
 }
 
@@ -202,10 +207,27 @@ func (p *Producer) Start(ctx context.Context) error {
 		return p.fail(err)
 	}
 	if !p.cfg.NoHTTP {
-		if p.http, err = daemon.ServeHTTP(p.cfg.HTTP, p.reg, p.healthy, nil); err != nil {
+		if p.http, err = daemon.ServeHTTP(p.cfg.HTTP, p.reg, p.healthy, map[string]http.Handler{"/history": p.HistoryHandler()}); err != nil {
 			return p.fail(err)
 		}
 	}
+	p.runLoops()
+	if err := p.startMasking(); err != nil {
+		p.cancel()
+		p.wg.Wait()
+		if p.http != nil {
+			_ = p.http.Shutdown(ctx)
+		}
+		return p.fail(err)
+	}
+	close(p.ready)
+	p.log.Info("producer started", "meters", len(p.net.ProducerMeters[p.idx]), "http", p.HTTPAddr())
+	return nil
+}
+
+// runLoops starts the round loop and the sender (again, after the masking
+// job has compacted the history).
+func (p *Producer) runLoops() {
 	rctx, cancel := context.WithCancel(context.Background())
 	p.cancel = cancel
 	daemon.OnReconnect(rctx, p.nats.Conn, func() {
@@ -217,9 +239,6 @@ func (p *Producer) Start(ctx context.Context) error {
 	p.wg.Add(2)
 	go func() { defer p.wg.Done(); p.sender(rctx) }()
 	go func() { defer p.wg.Done(); p.rounds(rctx) }()
-	close(p.ready)
-	p.log.Info("producer started", "meters", len(p.net.ProducerMeters[p.idx]), "http", p.HTTPAddr())
-	return nil
 }
 
 func (p *Producer) fail(err error) error {
@@ -263,6 +282,7 @@ func (p *Producer) Healthy() error { return p.healthy() }
 // Shutdown stops the loops, waits for them, and closes the history and the
 // connection (and the embedded server, if this producer started one).
 func (p *Producer) Shutdown(ctx context.Context) error {
+	p.stopMasking()
 	if p.cancel != nil {
 		p.cancel()
 	}

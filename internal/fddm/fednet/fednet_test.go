@@ -109,9 +109,12 @@ func TestFedAvgOverNetwork(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, g := 400*time.Millisecond, 200*time.Millisecond
+	// Stride 2: each FedAvg round has two round durations for recovery,
+	// publication and local training, so a loaded machine does not make a
+	// producer miss its round.
+	d, g, stride := 400*time.Millisecond, 200*time.Millisecond, uint64(2)
 	cfg, keys, err := Generate(Spec{Producers: producers, PPNs: 5, Threshold: 3, Components: codec.Len(model.Dim), Codec: codec,
-		Start: time.Now().Add(1500 * time.Millisecond), Round: d, Grace: g, Rounds: rounds}, rand.Reader)
+		Start: time.Now().Add(1500 * time.Millisecond), Round: d, Grace: g, Rounds: rounds * stride}, rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +162,7 @@ func TestFedAvgOverNetwork(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	coord, err := NewCoordinator(CoordinatorConfig{Net: net, Codec: codec, KV: kv})
+	coord, err := NewCoordinator(CoordinatorConfig{Net: net, Codec: codec, KV: kv, Rounds: Rounds{Stride: stride}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +194,7 @@ func TestFedAvgOverNetwork(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer models.Close()
-		src, err := NewSource(SourceConfig{Net: net, Producer: p.ID, Client: clients[i], Models: models,
+		src, err := NewSource(SourceConfig{Net: net, Producer: p.ID, Client: clients[i], Models: models, Rounds: Rounds{Stride: stride},
 			Encoded: func(r uint64, v []sharing.Element) {
 				encMu.Lock()
 				encoded = append(encoded, append([]sharing.Element(nil), v...))
