@@ -92,6 +92,9 @@ type Config struct {
 	Now       func() time.Time         `yaml:"-"`
 	Rand      io.Reader                `yaml:"-"` // key and nonce randomness (default crypto/rand)
 	Registry  *prometheus.Registry     `yaml:"-"`
+	// PeriodCloser, if set, is told each issued period (KVCloser: the FDDM
+	// bulletin bucket), so meters mask it (periodclose.go).
+	PeriodCloser PeriodCloser `yaml:"-"`
 }
 
 // PeriodStatus is the state of one billing period.
@@ -211,8 +214,13 @@ func New(cfg Config) (*Daemon, error) {
 		}
 		for _, rb := range d.cfg.Rules {
 			k := d.net.Rules[ruleIndex(d.net, rb.Rule)].K
-			if starts, straddle := windowsIn(k, p); straddle || len(starts) == 0 {
+			starts, straddle := windowsIn(k, p)
+			if straddle || len(starts) == 0 {
 				return nil, tileError(rb.Rule, k, p)
+			}
+			if len(starts) > 1 {
+				d.log.Warn("billing rule's window is finer than the period: the utility receives more per-meter totals than the bill needs (DESIGN §7: one per-producer window per period)",
+					"rule", rb.Rule, "window_rounds", k, "period", p.Name, "windows", len(starts), "fix", fmt.Sprintf("a window of %d rounds", p.LastRound-p.FirstRound+1))
 			}
 		}
 		d.status = append(d.status, PeriodStatus{Period: p, State: "waiting"})

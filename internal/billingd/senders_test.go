@@ -16,7 +16,7 @@ import (
 // sink both are 1 and Channels names the sink; with e-mail only, SMS is
 // reported off.
 func TestChannelsReported(t *testing.T) {
-	n := testNet(t, 3, time.Now(), time.Second, 8, 4)
+	n := testNet(t, 3, time.Now(), time.Second, 8, 8)
 	for _, tc := range []struct {
 		name     string
 		cfg      Config
@@ -82,4 +82,24 @@ func label(m *dto.Metric, name string) string {
 		}
 	}
 	return ""
+}
+
+// TestWarnsFinerWindow: a billing rule whose windows cut the period into
+// several (4-round windows, 8-round month) is logged as releasing more
+// per-meter totals than the bill needs; one window per period is not.
+func TestWarnsFinerWindow(t *testing.T) {
+	for _, tc := range []struct {
+		window uint64
+		warn   bool
+	}{{4, true}, {8, false}} {
+		var logs bytes.Buffer
+		_, err := New(Config{Source: fixedSource{}, Net: testNet(t, 3, time.Now(), time.Second, 8, tc.window), DataDir: t.TempDir(), SinkDir: t.TempDir(),
+			Periods: []Period{{Name: "2026-03", FirstRound: 0, LastRound: 7}}, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(logs.String(), "window is finer than the period"); got != tc.warn || tc.warn && !strings.Contains(logs.String(), "windows=2") {
+			t.Fatalf("window %d: log %q, want warning %v", tc.window, logs.String(), tc.warn)
+		}
+	}
 }

@@ -27,7 +27,7 @@ func TestBandExactness(t *testing.T) {
 	for _, r := range rep.Rows {
 		byRule[r.Rule] = r
 	}
-	want := map[string]uint32{"tou-peak": 40 * 2, "tou-rest": 40 * 6, "feeder-morning": 20 * 2, "billing-daily": 40 * 8}
+	want := map[string]uint32{"tou-peak": 40 * 2, "tou-rest": 40 * 6, "feeder-morning": 20 * 2, BillingRule: 40 * 8}
 	for id, slots := range want {
 		r, ok := byRule[id]
 		if !ok {
@@ -51,7 +51,7 @@ func TestBandExactness(t *testing.T) {
 			}
 		}
 	}
-	peak, rest, day := byRule["tou-peak"], byRule["tou-rest"], byRule["billing-daily"]
+	peak, rest, day := byRule["tou-peak"], byRule["tou-rest"], byRule[BillingRule]
 	for _, m := range day.Missing {
 		id, _ := m[0].(string)
 		missing[id] = true

@@ -23,20 +23,21 @@ import (
 
 // BillingOptions configures the devnet's billing month.
 //
-// The demo month is the run itself: rounds 0 … R−1 of the `utility`
-// consumer's per-producer rule `billing-daily` are billed as one calendar
-// month (Period). With the default 96 rounds that is one day of 15-minute
-// readings on the fast clock, priced as a whole month (the fixed charge is
-// a month's); --rounds 2880 bills thirty days of readings.
+// The demo month is the run itself: rounds 0 … R−1, one window of the
+// `utility` consumer's per-producer rule BillingRule, are billed as one
+// calendar month (Period). With the default 96 rounds that is one day of
+// 15-minute readings on the fast clock, priced as a whole month (the fixed
+// charge is a month's); --rounds 2880 bills thirty days of readings.
 type BillingOptions struct {
 	Customers int    // billing customers: fictitious ones for the first N meters (0: no billing)
-	Period    string // name of the demo month (default: the current month in India time)
+	Period    string // name of the demo month (default: the current month in India time if the tariff is valid then, else the tariff's last valid month)
 	Dir       string // output: bills/, notifications/, bills.jsonl, data/ (default Out/billing or a new temporary directory)
 	Serve     bool   // keep the network and the billing UI running until ctx ends
 	// Tariff is the customers' schedule (default kerc-lt2a-fy2025-26). A
-	// time-of-use schedule (example-tod-lt2a) adds one daily per-producer
-	// rule per band, its rounds from the band's hours at 96 rounds a day,
-	// and the customers are billed from those bands; R must be whole days.
+	// time-of-use schedule (example-tod-lt2a) adds one per-producer rule
+	// per band with one window of the run, its rounds from the band's hours
+	// at 96 rounds a day, and the customers are billed from those bands; R
+	// must be whole days.
 	Tariff string
 }
 
@@ -63,7 +64,7 @@ func touRules(id string, rounds uint64) ([]netconfig.RuleSpec, error) {
 			return nil, fmt.Errorf("devnet: tariff %s band %s: %w", id, b.Name, err)
 		}
 		out = append(out, netconfig.RuleSpec{ID: "billing-" + b.Name, Consumer: "utility", Kind: netconfig.KindPerProducer,
-			Window: 96, Fraction: 1, Band: &netconfig.Band{Name: b.Name, Rounds: rs}})
+			Window: rounds, Fraction: 1, Band: &netconfig.Band{Name: b.Name, Rounds: rs}})
 	}
 	return out, nil
 }
@@ -99,7 +100,13 @@ func RunWithBilling(ctx context.Context, o Options, b BillingOptions, w io.Write
 		}
 	}
 	if b.Period == "" {
-		b.Period = time.Now().In(bill.India).Format("2006-01")
+		var why string
+		if b.Period, why, err = demoPeriod(b.Tariff, time.Now()); err != nil {
+			return nil, err
+		}
+		if why != "" {
+			fmt.Fprintln(w, why)
+		}
 	}
 	bd, err := d.startBilling(ctx, b)
 	if err != nil {
@@ -138,6 +145,35 @@ func RunWithBilling(ctx context.Context, o Options, b BillingOptions, w io.Write
 		fmt.Fprintf(w, "the UI stops when the devnet exits; add --serve to keep it up until Ctrl-C\n")
 	}
 	return rep, nil
+}
+
+// demoPeriod is the default demo month: the current month in India time
+// when the customers' schedule is valid for it, else the last month of the
+// schedule's validity — a bill for a month outside it would be held
+// (tariff.Schedule.CheckPeriod), and the demo is meant to show priced bills.
+// why says which was chosen when it is not the current month.
+func demoPeriod(tariffID string, now time.Time) (period, why string, err error) {
+	if tariffID == "" {
+		tariffID = tariff.DefaultID
+	}
+	s, err := tariff.Load(tariffID)
+	if err != nil {
+		return "", "", fmt.Errorf("devnet: --billing-tariff: %w", err)
+	}
+	period = now.In(bill.India).Format("2006-01")
+	if s.CheckPeriod(period) == nil {
+		return period, "", nil
+	}
+	_, to, err := s.Validity()
+	if err != nil {
+		return "", "", err
+	}
+	last := to.Format("2006-01")
+	if err := s.CheckPeriod(last); err != nil {
+		return "", "", fmt.Errorf("devnet: tariff %s covers no whole month; fix: give --billing-period: %w", s.Ref(), err)
+	}
+	return last, fmt.Sprintf("billing: demo month %s, the last month tariff %s is valid for (%s to %s); this month, %s, is outside it and would be held (--billing-period picks another)",
+		last, s.Ref(), s.ValidFrom, s.ValidTo, period), nil
 }
 
 func readingSpan(rounds uint64) string {
@@ -185,7 +221,7 @@ func (d *Net) reportBilling(bd *billingd.Daemon, b BillingOptions, rep *Report, 
 	for _, r := range rep.Rows {
 		rule := d.rule(r.Rule)
 		switch {
-		case r.Rule == "billing-daily":
+		case r.Rule == BillingRule:
 			for m, v := range r.PlainValues {
 				plain[m] += v
 			}
@@ -259,7 +295,7 @@ func (d *Net) reportBilling(bd *billingd.Daemon, b BillingOptions, rep *Report, 
 			b.Period, len(r.Issued), len(r.Estimated), len(r.Held), len(r.UnknownMeters), len(cs), tariff.Rupees(totalPaise))
 	}
 	fmt.Fprintf(w, "billing output: %s (bills/*.pdf, bills.jsonl, notifications/ = demo sink, NOT sent; data/ = billing state)\n", b.Dir)
-	fmt.Fprintf(w, "billing UI: http://%s/ (network page with the other consumers' aggregates and health: /network)\n", bd.HTTPAddr())
+	fmt.Fprintf(w, "billing UI: http://%s/ (its Network page: PPN status, the other consumers' health and aggregates)\n", bd.HTTPAddr())
 	if bad > 0 {
 		return fmt.Errorf("devnet: %d bills differ from their meters' own readings", bad)
 	}

@@ -1,10 +1,11 @@
 // Package devnet runs a whole ppnet network in one process: the embedded
 // NATS server, N PPNs, a concentrator of M synthetic meters (the household
 // model of sim/household) and three consumers — a feeder-level 15-minute
-// `sum`, a daily neighbourhood `sum` and a daily `per-producer` total — on a
-// fast clock. After R rounds it checks every result against the plain sum
-// of the readings it covers, computed separately from the meters' own
-// history, and reports coverage, latency per round and throughput.
+// `sum`, a daily neighbourhood `sum` and a `per-producer` total over the
+// whole run (the billing month) — on a fast clock. After R rounds it
+// checks every result against the plain sum of the readings it covers,
+// computed separately from the meters' own history, and reports coverage,
+// latency per round and throughput.
 //
 // Tests drive the same network through [Start] and the [Net] handle, to
 // stop, crash and restart PPNs mid-run.
@@ -99,15 +100,21 @@ func (o *Options) defaults() {
 }
 
 // Rules of the devnet: a 15-minute feeder sum over the first half of the
-// meters, a daily neighbourhood sum and a daily per-meter total over all.
+// meters, a daily neighbourhood sum, and the utility's per-meter total over
+// all meters in one window of the whole run — the demo month (DESIGN §7:
+// per-producer monthly rules), so the utility learns one total per meter
+// per bill, not a daily series.
 func rules(rounds uint64) []netconfig.RuleSpec {
 	day := dayRounds(rounds)
 	return []netconfig.RuleSpec{
 		{ID: "feeder-F1-15min", Consumer: "dso", Kind: netconfig.KindSum, Window: 1, Fraction: 0.5},
 		{ID: "neighbourhood-daily", Consumer: "planner", Kind: netconfig.KindSum, Window: day, Fraction: 1},
-		{ID: "billing-daily", Consumer: "utility", Kind: netconfig.KindPerProducer, Window: day, Fraction: 1},
+		{ID: BillingRule, Consumer: "utility", Kind: netconfig.KindPerProducer, Window: rounds, Fraction: 1},
 	}
 }
+
+// BillingRule is the utility's per-producer rule: one window of the run.
+const BillingRule = "billing-monthly"
 
 // dayRounds is the devnet's day: 96 rounds, or a short run's whole length
 // (one "day" window spanning the run).
