@@ -92,6 +92,9 @@ type Config struct {
 	Now       func() time.Time         `yaml:"-"`
 	Rand      io.Reader                `yaml:"-"` // key and nonce randomness (default crypto/rand)
 	Registry  *prometheus.Registry     `yaml:"-"`
+	// PeriodCloser, if set, is told each issued period (KVCloser: the FDDM
+	// bulletin bucket), so meters mask it (periodclose.go).
+	PeriodCloser PeriodCloser `yaml:"-"`
 }
 
 // PeriodStatus is the state of one billing period.

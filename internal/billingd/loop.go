@@ -138,6 +138,7 @@ func (d *Daemon) issuePeriod(i int, p Period, res map[string]map[uint64]consumer
 	d.mu.Lock()
 	d.status[i].State, d.status[i].Detail, d.status[i].Report, d.status[i].Issued = "issued", "", &rep, d.cfg.Now()
 	d.mu.Unlock()
+	d.publishClose(p, rep)
 }
 
 // checkDone closes Done once every period is issued and nothing waits in
