@@ -19,18 +19,26 @@ import (
 type ILPOptions struct {
 	// Model is the formulation (default ModelReduced).
 	Model Model
-	// TimeLimit stops CBC after this long (default 60 s); the result then
-	// carries the best plan and bound found.
+	// TimeLimit stops CBC after this much wall time (default 60 s; CBC runs
+	// with timeMode elapsed, so a loaded machine does not stretch it); the
+	// result then carries the best plan and bound found.
 	TimeLimit time.Duration
 	// CBC is the solver binary (default "cbc" on PATH).
 	CBC string
 	// Dir holds the model and solution files (default a fresh temporary
 	// directory, removed afterwards).
 	Dir string
-	// Pack tunes the heuristic run first to bound the number of candidates.
+	// Pack tunes the heuristic run first (for LimitCandidates and MIPStart).
 	Pack *PackOptions
-	// AllCandidates keeps every candidate PPN in the model instead of
-	// limiting it to Pack's count, as the paper's formulation does.
+	// LimitCandidates, when PPNs are alike, builds the model on the first
+	// u candidates only, u = Pack's count (safe: any plan with k ≤ u PPNs
+	// can be relabelled onto them). By default the model has every
+	// candidate: the limit shrinks the model but was measured to slow CBC
+	// down badly (docs/minppn.md).
+	LimitCandidates bool
+	// AllCandidates keeps every candidate PPN in the model, as the paper's
+	// formulation does. That is now the default; the field is kept for
+	// callers that set it, and overrides LimitCandidates.
 	AllCandidates bool
 	// MIPStart hands Pack's plan to CBC as a starting incumbent (its y and
 	// z; CBC completes the rest), so a time limit still returns a plan.
@@ -50,12 +58,13 @@ type CBCReport struct {
 	Values map[string]float64
 }
 
-// SolveILP solves minPPN exactly with COIN-OR CBC. It runs Pack first and,
-// when PPNs are alike, limits the model to Pack's count of candidates (a
-// safe limit, see LPOptions.MaxPPNs). It writes the LP file, runs
-// `cbc model.lp sec T ratioGap 0 solve solu out.txt`, parses status,
-// objective, bound and solution, and checks the plan with Check: a plan
-// CBC returns that breaks the model is an error, not a result.
+// SolveILP solves minPPN exactly with COIN-OR CBC. It runs Pack first (its
+// plan is the MIP start with MIPStart, and its count the candidate limit
+// with LimitCandidates), writes the LP file on every candidate, runs
+// `cbc model.lp timeMode elapsed sec T ratioGap 0 solve solu out.txt`,
+// parses status, objective, bound and solution, and checks the plan with
+// Check: a plan CBC returns that breaks the model is an error, not a
+// result.
 func SolveILP(ctx context.Context, in *Instance, opt *ILPOptions) (*Result, *CBCReport, error) {
 	start := time.Now()
 	o := ILPOptions{Model: ModelReduced, TimeLimit: time.Minute, CBC: "cbc"}
@@ -84,9 +93,9 @@ func SolveILP(ctx context.Context, in *Instance, opt *ILPOptions) (*Result, *CBC
 	if err != nil {
 		return nil, nil, fmt.Errorf("optimize: writing model: %w", err)
 	}
-	lpOpt := &LPOptions{Model: o.Model, MaxPPNs: len(h.Active)}
-	if o.AllCandidates {
-		lpOpt.MaxPPNs = 0
+	lpOpt := &LPOptions{Model: o.Model}
+	if o.LimitCandidates && !o.AllCandidates {
+		lpOpt.MaxPPNs = len(h.Active)
 	}
 	if err := errors.Join(WriteLP(f, in, lpOpt), f.Close()); err != nil {
 		return nil, nil, fmt.Errorf("optimize: writing model: %w", err)
@@ -100,7 +109,8 @@ func SolveILP(ctx context.Context, in *Instance, opt *ILPOptions) (*Result, *CBC
 		}
 		args = append(args, "mips", startPath)
 	}
-	args = append(args, "sec", secs, "ratioGap", "0", "solve", "solu", solPath)
+	// CBC's sec counts CPU time unless timeMode says otherwise.
+	args = append(args, "timeMode", "elapsed", "sec", secs, "ratioGap", "0", "solve", "solu", solPath)
 	cmd := exec.CommandContext(ctx, o.CBC, args...)
 	var log bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &log, &log
@@ -233,10 +243,10 @@ func resultFromCBC(in *Instance, rep *CBCReport, N int, model string) (*Result, 
 }
 
 // mipStart writes plan h in CBC's solution format, as the values of z and
-// y. With interchangeable PPNs the model keeps only the first candidates
-// and fixes the largest consumer to PPNs 0..w−1 (writeCuts), so the plan is
-// relabelled to match: that consumer's PPNs first, then the other active
-// ones.
+// y. With interchangeable PPNs the reduced model orders z_n ≥ z_{n+1},
+// fixes the largest consumer to PPNs 0..w−1 (writeCuts) and may keep only
+// the first candidates, so the plan is relabelled onto PPNs 0..k−1: that
+// consumer's PPNs first, then the other active ones.
 func mipStart(in *Instance, h *Result) []byte {
 	label := make(map[int]int, len(h.Active))
 	if in.Uniform() {

@@ -183,3 +183,138 @@ func TestSolveILPMissingSolver(t *testing.T) {
 		t.Fatalf("error %v, want one naming the install step", err)
 	}
 }
+
+// TestSolveILPArgs runs SolveILP against a stand-in for cbc that records
+// its arguments: CBC's time limit must be wall time (timeMode elapsed
+// before sec), and the model must hold every candidate unless
+// LimitCandidates asks for pack's count.
+func TestSolveILPArgs(t *testing.T) {
+	in, err := Generate(GenOptions{Family: FamilyHard, Producers: 100, Consumers: 10, Seed: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Pack(in, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		opt  ILPOptions
+		want int // capacity rows
+	}{
+		{"default", ILPOptions{}, in.Candidates()},
+		{"limited", ILPOptions{LimitCandidates: true}, p.NumActive()},
+		{"all overrides limit", ILPOptions{LimitCandidates: true, AllCandidates: true}, in.Candidates()},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			fake := filepath.Join(dir, "cbc")
+			script := "#!/bin/sh\necho \"$@\" > " + filepath.Join(dir, "args") + "\nexit 1\n"
+			if err := os.WriteFile(fake, []byte(script), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			o := tt.opt
+			o.CBC, o.Dir, o.TimeLimit = fake, dir, 7*time.Second
+			if _, _, err := SolveILP(context.Background(), in, &o); err == nil {
+				t.Fatal("a failing solver gave no error")
+			}
+			args, err := os.ReadFile(filepath.Join(dir, "args"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(string(args), "timeMode elapsed sec 7 ") {
+				t.Errorf("cbc arguments %q lack timeMode elapsed before sec 7", args)
+			}
+			lp, err := os.ReadFile(filepath.Join(dir, "model.lp"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Count(string(lp), "\n cap"); got != tt.want {
+				t.Errorf("%d capacity rows, want %d", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestModelSize counts the rows and columns of written LP files.
+func TestModelSize(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		in   *Instance
+	}{
+		{"tiny", readTestInstance(t, "tiny.json")},
+		{"capacities", readTestInstance(t, "capacities.json")},
+	} {
+		for _, opt := range []LPOptions{{Model: ModelReduced}, {Model: ModelFull}, {Model: ModelReduced, MaxPPNs: 3}, {Model: ModelFull, MaxPPNs: 3}} {
+			var buf bytes.Buffer
+			if err := WriteLP(&buf, tt.in, &opt); err != nil {
+				t.Fatal(err)
+			}
+			rows, cols := countLP(t, buf.String())
+			wr, wc := ModelSize(tt.in, &opt)
+			if rows != wr || cols != wc {
+				t.Errorf("%s %+v: ModelSize says %d rows × %d cols, the file has %d × %d", tt.name, opt, wr, wc, rows, cols)
+			}
+		}
+	}
+}
+
+// countLP counts the constraints (named rows under Subject To) and the
+// distinct variables (names under Binaries) of an LP file WriteLP wrote.
+func countLP(t *testing.T, lp string) (rows, cols int64) {
+	t.Helper()
+	section := ""
+	vars := map[string]bool{}
+	for _, line := range strings.Split(lp, "\n") {
+		switch strings.TrimSpace(line) {
+		case "Subject To", "Binaries", "End", "Minimize":
+			section = strings.TrimSpace(line)
+			continue
+		}
+		switch {
+		case section == "Subject To" && strings.HasPrefix(line, " ") && !strings.HasPrefix(line, "  ") && strings.Contains(line, ":"):
+			rows++
+		case section == "Binaries":
+			for _, f := range strings.Fields(line) {
+				vars[f] = true
+			}
+		}
+	}
+	return rows, int64(len(vars))
+}
+
+// TestILPAgainstExact compares CBC with the exact search on medium hard
+// instances (100 producers, 10 consumers): seed 1, where the optimum meets
+// LowerBound, and seeds 5 and 15, where it is one above and both solvers
+// must prove the higher bound. It needs the real CBC: without it, it
+// fails.
+func TestILPAgainstExact(t *testing.T) {
+	ctx := context.Background()
+	for _, tt := range []struct {
+		seed  uint64
+		model Model
+	}{{1, ModelReduced}, {5, ModelReduced}, {15, ModelReduced}, {1, ModelFull}} {
+		t.Run(string(tt.model)+"-"+strconv.FormatUint(tt.seed, 10), func(t *testing.T) {
+			in, err := Generate(GenOptions{Family: FamilyHard, Producers: 100, Consumers: 10, Seed: tt.seed})
+			if err != nil {
+				t.Fatal(err)
+			}
+			e, err := Exact(ctx, in, &ExactOptions{TimeLimit: time.Minute})
+			if err != nil || !e.Optimal {
+				t.Fatalf("exact: %v (optimal %v)", err, e != nil && e.Optimal)
+			}
+			r, rep, err := SolveILP(ctx, in, &ILPOptions{Model: tt.model, TimeLimit: time.Minute, Dir: t.TempDir()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			opt := e.NumActive()
+			t.Logf("CBC %s: %s, %d PPNs, bound %v, %.1f s; exact %d (LowerBound %d)", tt.model, rep.Status, r.NumActive(), rep.Bound, r.Seconds, opt, LowerBound(in))
+			if r.LowerBound > opt || (r.Consumers != nil && r.NumActive() < opt) {
+				t.Fatalf("CBC: plan %d PPNs, bound %d; the optimum is %d", r.NumActive(), r.LowerBound, opt)
+			}
+			if rep.Status != "optimal" || r.NumActive() != opt || !r.Optimal {
+				t.Errorf("CBC did not prove the optimum %d within a minute: %s, %d PPNs", opt, rep.Status, r.NumActive())
+			}
+		})
+	}
+}

@@ -18,8 +18,9 @@ const (
 	// fixed to PPNs 0..w−1.
 	ModelReduced Model = "reduced"
 	// ModelFull is the paper's formulation: x_pn, y_nc and z_n, linking
-	// rows y_nc ≤ x_pn for every p in c, and the capacity row without z,
-	// Σ_c M_c·y_nc ≤ L_n. No symmetry breaking. Its LP relaxation is w.
+	// rows y_nc ≤ x_pn for every p in c, and its capacity row (7) on the
+	// sums, Σ_c M_c·y_nc ≤ L_n (M_c = Σ_p A_pc), on y and without z. No
+	// symmetry breaking. Its LP relaxation is w.
 	ModelFull Model = "full"
 )
 
@@ -30,8 +31,40 @@ type LPOptions struct {
 	// MaxPPNs, when positive and PPNs are alike, limits the model to the
 	// first MaxPPNs candidates: with interchangeable PPNs any plan with k
 	// active PPNs can be relabelled onto the first k, so a heuristic's count
-	// is a safe limit that shrinks the model.
+	// is a safe limit that shrinks the model. Zero (the default, and what
+	// SolveILP uses unless ILPOptions.LimitCandidates) keeps every
+	// candidate.
 	MaxPPNs int
+}
+
+// ModelSize returns the number of rows (constraints) and columns
+// (variables) that WriteLP writes for in, without writing it: a planner can
+// see beforehand that the full model at 10^4 producers is tens of millions
+// of rows. The full model's count streams over the producer sets.
+func ModelSize(in *Instance, opt *LPOptions) (rows, cols int64) {
+	o := LPOptions{Model: ModelReduced}
+	if opt != nil {
+		o = *opt
+		o.Model = cmpOr(o.Model, ModelReduced)
+	}
+	N, C := int64(modelPPNs(in, o)), int64(len(in.Consumers))
+	rows = C + N*C + N // assignment, y ≤ z, capacity
+	cols = N + N*C     // z, y
+	if o.Model == ModelFull {
+		var links, used int64
+		for _, m := range in.Sizes() {
+			links += m
+		}
+		for range usedProducers(in) {
+			used++
+		}
+		return rows + links*N, cols + used*N
+	}
+	rows++ // Σ z ≥ bound
+	if in.Uniform() {
+		rows += max(N-1, 0) + int64(in.W) // z_n ≥ z_{n+1}, fixed largest consumer
+	}
+	return rows, cols
 }
 
 // yName, zName and xName name the model's variables; resultFromCBC reads
