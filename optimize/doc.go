@@ -22,11 +22,16 @@
 //	  Σ_c M_c·y_nc ≤ L_n·z_n  ∀n        (capacity, rows divided by L_n)
 //
 // This is the model of Rottondi, Verticale and Capone (2012), eqs. 3–9,
-// reconstructed from the problem statement; its capacity row (7) is written
-// there on x without z. We put z on the right-hand side, which is equivalent
-// for integer points and tightens the LP relaxation (see docs/minppn.md).
-// Since x_pn follows from y and A (x_pn = max_c A_pc·y_nc), the reduced model
-// drops x; [ModelFull] keeps it for comparison with the paper.
+// reconstructed from the problem statement (the paper's text was not
+// available to us; docs/minppn.md says what was searched). Its capacity row
+// (7) counts the sums a PPN computes, Σ_c M_c·y_nc ≤ L_n: on y, not on x
+// (a row on the shares Σ_p x_pn could never bind with the paper's
+// L = α·|P|, α = 8), and without z. The reduced model puts z on the
+// right-hand side, as above, which is equivalent for integer points and
+// tightens the LP relaxation from w to the volume bound; [ModelFull] writes
+// the row without z, as the paper does. Since x_pn follows from y and A
+// (x_pn = max_c A_pc·y_nc), the reduced model drops x; [ModelFull] keeps
+// it for comparison with the paper.
 //
 // Load depends only on the sizes M_c, so once M_c is known minPPN is bin
 // packing with conflicts: w copies of an item of size M_c per consumer, the
@@ -37,7 +42,8 @@
 //
 // # Solvers
 //
-//   - [Greedy]: the paper's Fig. 3 heuristic as we read it: spread consumers
+//   - [Greedy]: the paper's Fig. 3 heuristic as we reconstruct it from its
+//     description (the figure's text was not available): spread consumers
 //     over every candidate PPN, then empty the least-loaded PPN while its
 //     consumers fit elsewhere.
 //   - [Pack]: our heuristic: decreasing best-fit and worst-fit packings into

@@ -7,8 +7,10 @@ import (
 	"time"
 )
 
-// Greedy is the heuristic of the paper's Fig. 3, as we read it (the
-// published pseudo-code leaves choices open; docs/minppn.md lists ours):
+// Greedy is the heuristic of the paper's Fig. 3 as reconstructed from its
+// description: the figure's pseudo-code was not available to us, so every
+// choice below is ours, not the paper's (docs/minppn.md lists them, what
+// was searched for the text, and how other readings compare):
 //
 //  1. Spread: every candidate PPN starts active. Consumers, in instance
 //     order, each go to the w PPNs with the most residual capacity that
