@@ -24,8 +24,8 @@ type benchFlags struct {
 	seed                   uint64
 	cbcLimit, fullLimit    time.Duration
 	exactLimit             time.Duration
-	fullMaxProducers       int
-	fullAll, noILP, quiet  bool
+	fullMaxRows            int64
+	limit, noILP, quiet    bool
 	mipStart               bool
 	scaleProducers, scaleC string
 	cbc                    string
@@ -43,8 +43,8 @@ func runPlanBench(ctx context.Context, args []string, env *Env) error {
 	fs.DurationVar(&f.exactLimit, "exact-time-limit", 30*time.Second, "time limit of the exact search per instance")
 	fs.DurationVar(&f.cbcLimit, "time-limit", 30*time.Second, "CBC time limit per instance, reduced model")
 	fs.DurationVar(&f.fullLimit, "full-time-limit", 10*time.Second, "CBC time limit per instance, full model")
-	fs.IntVar(&f.fullMaxProducers, "full-max-producers", 1000, "run the full model only up to this |P| (its x rows grow as |P|·|C|·|N|)")
-	fs.BoolVar(&f.fullAll, "full-all-candidates", false, "give the full model every candidate, as the paper does, instead of pack's count")
+	fs.Int64Var(&f.fullMaxRows, "full-max-rows", 1000000, "run the full model only on instances where it has at most this many rows (its x rows grow as ΣM_c·|N|); larger ones show their size")
+	fs.BoolVar(&f.limit, "limit-candidates", false, "build both CBC models on pack's count of candidates instead of every candidate")
 	fs.BoolVar(&f.noILP, "no-ilp", false, "skip CBC")
 	fs.BoolVar(&f.mipStart, "mip-start", false, "give CBC pack's plan as a starting incumbent")
 	fs.StringVar(&f.cbc, "cbc", "cbc", "CBC `binary`")
@@ -159,8 +159,9 @@ type row struct {
 	redSum, fullSum                     float64 // sums of CBC plan sizes, over found
 	tGreedy, tPack, tExact, tRed, tFull float64
 	greedyGap, packGap                  float64 // sums of (count/best bound − 1)
-	fullRun                             bool
-	greedyFail                          int // instances the greedy found infeasible
+	fullSkipped                         int     // instances whose full model exceeds --full-max-rows
+	fullRows, fullCols                  int64   // largest skipped full model
+	greedyFail                          int     // instances the greedy found infeasible
 }
 
 func compareTable(ctx context.Context, w io.Writer, f *benchFlags, ps, cs []int, prog *progress) error {
@@ -169,8 +170,12 @@ func compareTable(ctx context.Context, w io.Writer, f *benchFlags, ps, cs []int,
 	if f.mipStart {
 		start = " CBC starts from pack's plan (--mip-start)."
 	}
-	fmt.Fprintf(w, "Limits: exact %v, CBC reduced %v, CBC full %v.%s Counts are means of active PPNs (CBC: over the instances where it found a plan); gaps are means of count/best bound − 1; (k/n) counts proofs of optimality (for CBC: CBC's own status, not our bound); times are mean wall seconds.\n\n", f.exactLimit, f.cbcLimit, f.fullLimit, start)
-	fmt.Fprintln(w, "| \\|P\\| | \\|C\\| | bound | best bound | greedy | greedy gap | pack | pack gap | exact (proven) | CBC reduced (proven) | CBC full (found, proven) | t greedy | t pack | t exact | t CBC red | t CBC full |")
+	cands := "every candidate"
+	if f.limit {
+		cands = "pack's count of candidates (--limit-candidates)"
+	}
+	fmt.Fprintf(w, "Limits (wall time): exact %v, CBC reduced %v, CBC full %v; CBC models on %s; full model run up to %d rows.%s Counts are means of active PPNs (CBC: over the instances where it found a plan, so read them with the found count); gaps are means of count/best bound − 1; (k/n) counts proofs of optimality (for CBC: CBC's own status, not our bound); CBC cells are mean (found k/n, proven k/n); times are mean wall seconds (CBC full: over the instances it ran).\n\n", f.exactLimit, f.cbcLimit, f.fullLimit, cands, f.fullMaxRows, start)
+	fmt.Fprintln(w, "| \\|P\\| | \\|C\\| | bound | best bound | greedy | greedy gap | pack | pack gap | exact (proven) | CBC reduced (found, proven) | CBC full (found, proven) | t greedy | t pack | t exact | t CBC red | t CBC full |")
 	fmt.Fprintln(w, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, P := range ps {
 		for _, C := range cs {
@@ -179,15 +184,23 @@ func compareTable(ctx context.Context, w io.Writer, f *benchFlags, ps, cs []int,
 				return err
 			}
 			n := float64(r.n)
-			full := "—"
-			tFull := "—"
-			if r.fullRun {
-				full = fmt.Sprintf("%s (%d, %d/%d)", meanOf(r.fullSum, r.fullFound), r.fullFound, r.fullProven, r.n)
-				tFull = fmt.Sprintf("%.2f", r.tFull/n)
+			full, tFull := "—", "—"
+			if ran := r.n - r.fullSkipped; !f.noILP && ran > 0 {
+				full = fmt.Sprintf("%s (%d/%d, %d/%d)", meanOf(r.fullSum, r.fullFound), r.fullFound, ran, r.fullProven, ran)
+				tFull = fmt.Sprintf("%.2f", r.tFull/float64(ran))
+			}
+			if r.fullSkipped > 0 {
+				skip := fmt.Sprintf("not run: %s rows × %s cols", sizeText(r.fullRows), sizeText(r.fullCols))
+				if r.fullSkipped < r.n {
+					skip = fmt.Sprintf("%d not run (up to %s rows)", r.fullSkipped, sizeText(r.fullRows))
+					full += "; " + skip
+				} else {
+					full = skip
+				}
 			}
 			red, tRed := "—", "—"
 			if !f.noILP {
-				red = fmt.Sprintf("%s (%d/%d)", meanOf(r.redSum, r.redFound), r.redProven, r.n)
+				red = fmt.Sprintf("%s (%d/%d, %d/%d)", meanOf(r.redSum, r.redFound), r.redFound, r.n, r.redProven, r.n)
 				tRed = fmt.Sprintf("%.2f", r.tRed/n)
 			}
 			greedy, greedyGap := "failed", "—"
@@ -212,6 +225,17 @@ func candText(ppns int) string {
 	return strconv.Itoa(ppns)
 }
 
+// sizeText writes a row or column count compactly: 950, 12.3k, 50.1M.
+func sizeText(n int64) string {
+	switch {
+	case n >= 1e6:
+		return fmt.Sprintf("%.1fM", float64(n)/1e6)
+	case n >= 1e4:
+		return fmt.Sprintf("%.0fk", float64(n)/1e3)
+	}
+	return strconv.FormatInt(n, 10)
+}
+
 func meanOf(sum float64, n int) string {
 	if n == 0 {
 		return "none"
@@ -220,7 +244,7 @@ func meanOf(sum float64, n int) string {
 }
 
 func benchRow(ctx context.Context, f *benchFlags, P, C int, prog *progress) (*row, error) {
-	r := &row{fullRun: !f.noILP && P <= f.fullMaxProducers}
+	r := &row{}
 	for i := range f.instances {
 		seed := f.seed + uint64(i)
 		prog.say("%s |P|=%d |C|=%d seed %d", f.table, P, C, seed)
@@ -281,7 +305,20 @@ func benchRow(ctx context.Context, f *benchFlags, P, C int, prog *progress) (*ro
 				r.redProven++
 			}
 		}
-		if r.fullRun {
+		runFull := false
+		if !f.noILP {
+			lpOpt := &optimize.LPOptions{Model: optimize.ModelFull}
+			if f.limit {
+				lpOpt.MaxPPNs = pk.NumActive()
+			}
+			rows, cols := optimize.ModelSize(in, lpOpt)
+			runFull = rows <= f.fullMaxRows
+			if !runFull {
+				r.fullSkipped++
+				r.fullRows, r.fullCols = max(r.fullRows, rows), max(r.fullCols, cols)
+			}
+		}
+		if runFull {
 			full, err := runCBC(ctx, f, in, optimize.ModelFull, f.fullLimit, seed)
 			if err != nil {
 				return nil, err
@@ -313,7 +350,7 @@ func runCBC(ctx context.Context, f *benchFlags, in *optimize.Instance, m optimiz
 	defer os.RemoveAll(dir)
 	r, _, err := optimize.SolveILP(ctx, in, &optimize.ILPOptions{
 		Model: m, TimeLimit: limit, CBC: f.cbc, Dir: dir, Pack: &optimize.PackOptions{Seed: seed},
-		AllCandidates: m == optimize.ModelFull && f.fullAll, MIPStart: f.mipStart,
+		LimitCandidates: f.limit, MIPStart: f.mipStart,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("configurator plan-bench: CBC %s model: %w", m, err)
@@ -343,10 +380,17 @@ func scaleTable(w io.Writer, ps, cs []int, seed uint64, prog *progress) error {
 					return 0, err
 				}},
 				{"lower bound", func() (int, error) { return optimize.LowerBound(in), nil }},
-				{"greedy", func() (int, error) { g, err = optimize.Greedy(in); return g.NumActive(), err }},
+				{"greedy", func() (int, error) {
+					if g, err = optimize.Greedy(in); err != nil {
+						return 0, err
+					}
+					return g.NumActive(), nil
+				}},
 				{"pack", func() (int, error) {
-					pk, err = optimize.Pack(in, &optimize.PackOptions{Seed: seed})
-					return pk.NumActive(), err
+					if pk, err = optimize.Pack(in, &optimize.PackOptions{Seed: seed}); err != nil {
+						return 0, err
+					}
+					return pk.NumActive(), nil
 				}},
 				{"producer PPN sets", func() (int, error) {
 					sets := pk.ProducerPPNs(in)
