@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"strings"
@@ -84,7 +85,6 @@ func keyIndex(tx *bolt.Tx) (*bolt.Bucket, error) {
 	if err != nil {
 		return nil, fmt.Errorf("registry: creating the key index: %v", err)
 	}
-	type holder struct{ kind, id, key string }
 	var hs []holder
 	ps, err := list[Producer](tx, bucketProducers, "producer")
 	if err != nil {
@@ -121,25 +121,52 @@ func keyIndex(tx *bolt.Tx) (*bolt.Bucket, error) {
 	return b, nil
 }
 
-// claimKey records key as held by kind id, refusing a key enrolled for
-// another party. Call it after put, in the same transaction, so an id
-// enrolled twice is refused as such first.
-func claimKey(tx *bolt.Tx, kind, id, key string) error {
-	k, err := seal.ParsePublicKey(key)
-	if err != nil {
-		return fmt.Errorf("%w: %s %q public key: %v", ErrInvalid, kind, id, err)
+// holder is a party claiming a public key.
+type holder struct{ kind, id, key string }
+
+func (h holder) String() string { return h.kind + " " + h.id }
+
+// claimKeys records each holder's key in the index b, refusing a key
+// enrolled for another party or claimed twice among hs. Take b with
+// keyIndex before putting the holders (a missing index is then built from
+// the parties enrolled before) and claim after, in the same transaction,
+// so that an id enrolled twice is refused as such first. Keys are
+// stored in sorted order, which keeps a batch of 10,000 from splitting the
+// index's pages at random.
+func claimKeys(b *bolt.Bucket, hs ...holder) error {
+	type claim struct {
+		h   holder
+		raw []byte
+		at  int
 	}
-	b, err := keyIndex(tx)
-	if err != nil {
-		return err
+	cs := make([]claim, len(hs))
+	for i, h := range hs {
+		k, err := seal.ParsePublicKey(h.key)
+		if err != nil {
+			return fmt.Errorf("%w: %s %q public key: %v", ErrInvalid, h.kind, h.id, err)
+		}
+		cs[i] = claim{h, k.Bytes(), i}
 	}
-	self := kind + " " + id
-	if o := b.Get(k.Bytes()); o != nil && string(o) != self {
-		okind, oid, _ := strings.Cut(string(o), " ")
+	slices.SortStableFunc(cs, func(x, y claim) int { return bytes.Compare(x.raw, y.raw) })
+	refuse := func(c claim, owner string) error {
+		okind, oid, _ := strings.Cut(owner, " ")
 		return fmt.Errorf("%w: %s %q public key %s is enrolled for %s %q already; every producer, PPN and consumer needs its own key pair: generate a new one for %s %q and enrol it with that",
-			ErrExists, kind, id, key, okind, oid, kind, id)
+			ErrExists, c.h.kind, c.h.id, c.h.key, okind, oid, c.h.kind, c.h.id)
 	}
-	return b.Put(k.Bytes(), []byte(self))
+	for i, c := range cs {
+		if i > 0 && bytes.Equal(cs[i-1].raw, c.raw) {
+			return refuse(c, cs[i-1].h.String())
+		}
+		if o := b.Get(c.raw); o != nil && string(o) != c.h.String() {
+			return refuse(c, string(o))
+		}
+	}
+	for _, c := range cs {
+		if err := b.Put(c.raw, []byte(c.h.String())); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // AddProducer enrols a meter.
@@ -155,15 +182,18 @@ func (r *Registry) AddProducers(ps []Producer) error {
 		ps[i].Enrolled = r.now().UTC()
 	}
 	return r.update(func(tx *bolt.Tx) error {
+		idx, err := keyIndex(tx)
+		if err != nil {
+			return err
+		}
+		hs := make([]holder, 0, len(ps))
 		for _, p := range ps {
 			if err := put(tx, bucketProducers, "producer", p.ID, p, true); err != nil {
 				return err
 			}
-			if err := claimKey(tx, "producer", p.ID, p.PublicKey); err != nil {
-				return err
-			}
+			hs = append(hs, holder{"producer", p.ID, p.PublicKey})
 		}
-		return nil
+		return claimKeys(idx, hs...)
 	})
 }
 
@@ -199,6 +229,10 @@ func (r *Registry) AddPPN(n PPN) error {
 	}
 	n.Enrolled, n.Retired = r.now().UTC(), nil
 	return r.update(func(tx *bolt.Tx) error {
+		idx, err := keyIndex(tx)
+		if err != nil {
+			return err
+		}
 		all, err := list[PPN](tx, bucketPPNs, "ppn")
 		if err != nil {
 			return err
@@ -211,7 +245,7 @@ func (r *Registry) AddPPN(n PPN) error {
 		if err := put(tx, bucketPPNs, "ppn", n.ID, n, true); err != nil {
 			return err
 		}
-		return claimKey(tx, "ppn", n.ID, n.PublicKey)
+		return claimKeys(idx, holder{"ppn", n.ID, n.PublicKey})
 	})
 }
 
@@ -255,10 +289,14 @@ func (r *Registry) AddConsumer(c Consumer) error {
 	c.Grant.Kinds = slices.Compact(slices.Sorted(slices.Values(g.Kinds)))
 	c.Enrolled = r.now().UTC()
 	return r.update(func(tx *bolt.Tx) error {
+		idx, err := keyIndex(tx)
+		if err != nil {
+			return err
+		}
 		if err := put(tx, bucketConsumers, "consumer", c.ID, c, true); err != nil {
 			return err
 		}
-		return claimKey(tx, "consumer", c.ID, c.PublicKey)
+		return claimKeys(idx, holder{"consumer", c.ID, c.PublicKey})
 	})
 }
 
