@@ -3,6 +3,8 @@ package registry
 import (
 	"errors"
 	"fmt"
+	"sort"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -87,8 +89,12 @@ func check(tx *bolt.Tx, rules []Rule, o CheckOptions) (*checked, error) {
 	if err != nil {
 		return nil, err
 	}
+	hist, err := released(tx, rules)
+	if err != nil {
+		return nil, err
+	}
 	f := &policy.File{RoundsPerDay: o.RoundsPerDay}
-	for _, r := range rules {
+	for _, r := range append(append([]Rule(nil), rules...), hist...) {
 		f.Rules = append(f.Rules, policy.FileRule{ID: r.ID, Consumer: r.Consumer, Producers: r.Producers, Window: r.Window, Kind: r.Kind, Band: r.Band})
 	}
 	if f.Horizon, err = checkHorizon(o.Horizon, f); err != nil {
@@ -108,11 +114,56 @@ func check(tx *bolt.Tx, rules []Rule, o CheckOptions) (*checked, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
-	ck := &checked{producers: ps, consumers: cs, rules: rules, policy: pol, report: rep}
+	// Planning assigns only the rules that run: the past releases were
+	// appended after them for the check alone.
+	run := *pol
+	run.Rules = pol.Rules[:len(rules)]
+	ck := &checked{producers: ps, consumers: cs, rules: rules, policy: &run, report: rep}
 	if !rep.Accepted {
 		return ck, &RefusedError{Report: rep}
 	}
 	return ck, nil
+}
+
+// released returns what published epochs released under rules that are
+// not in rules (revoked since), one rule per distinct (rule, resolved
+// producer set), with explicit producers and the id "<rule>@epoch<N>" (an
+// id no rule can take). A consumer keeps what it was given, so a rule set
+// is checked together with these: revoking "feeder F12" and then asking
+// for "F12 minus house 7" must still be refused. Treating a past release
+// as if it ran on is conservative: it can refuse a set that only leaks
+// across rounds that never both ran, never accept one that leaks.
+func released(tx *bolt.Tx, rules []Rule) ([]Rule, error) {
+	es, err := list[Epoch](tx, bucketEpochs, "epoch")
+	if err != nil {
+		return nil, err
+	}
+	active := map[string]bool{}
+	for _, r := range rules {
+		active[r.ID] = true
+	}
+	seen := map[string]bool{}
+	var out []Rule
+	for _, e := range es {
+		if e.Published == nil {
+			continue
+		}
+		for _, er := range e.Rules {
+			if active[er.ID] {
+				continue
+			}
+			ids := append([]string(nil), er.Producers...)
+			sort.Strings(ids)
+			key := er.ID + "\x00" + strings.Join(ids, ",")
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			out = append(out, Rule{ID: fmt.Sprintf("%s@epoch%d", er.ID, e.Number), Consumer: er.Consumer,
+				Producers: policy.FileSelection{IDs: ids}, Window: er.Window, Kind: er.Kind, Band: er.Band})
+		}
+	}
+	return out, nil
 }
 
 // checkHorizon returns the horizon the leak check covers: at least h and

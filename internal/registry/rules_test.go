@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -79,5 +80,32 @@ func TestPlanChecksThePeriod(t *testing.T) {
 	var refused *RefusedError
 	if !errors.As(err, &refused) || refused.Report.Stats.Horizon != 672 {
 		t.Fatalf("check of windows 7 and 96 asked for horizon 192: %v; want refused over the period 672", err)
+	}
+}
+
+// A consumer keeps what a published epoch released to it, so revoking a
+// rule does not let a later rule difference against it.
+func TestRevokedReleasesStayChecked(t *testing.T) {
+	r, _ := fixture(t)
+	_, err := r.RequestRule(feederRule("f12", "F12"), nil)
+	must(t, err)
+	_, err = r.PlanEpoch(context.Background(), PlanOptions{FirstRound: 96, CurrentRound: 0, Clock: Clock{Start: t0, Round: 15 * time.Minute}})
+	must(t, err)
+	must(t, r.markPublished(1))
+	must(t, r.RevokeRule("f12"))
+	plusH6 := feederRule("f12-h6", "F12")
+	plusH6.Producers.IDs = []string{"h6"}
+	rep, err := r.RequestRule(plusH6, nil)
+	if !errors.Is(err, ErrRefused) || rep == nil || len(rep.Leaks) == 0 {
+		t.Fatalf("F12 plus h6 after epoch 1 released F12: report %+v, error %v; want a leak", rep, err)
+	}
+	l := rep.Leaks[0]
+	if !slices.Equal(l.Producers, []string{"h6"}) || !strings.Contains(fmt.Sprint(l), "f12@epoch1") {
+		t.Fatalf("leak %+v; want h6 derived from f12-h6 and f12@epoch1", l)
+	}
+	// A release under another consumer does not pool with grid's.
+	other := Rule{ID: "bill-f12", Consumer: "billing", Producers: policy.FileSelection{Selector: "feeder=F12"}, Window: 96, Kind: "per-producer"}
+	if _, err := r.RequestRule(other, nil); err != nil {
+		t.Fatalf("billing's rule beside grid's released f12: %v; want accepted", err)
 	}
 }
