@@ -9,6 +9,7 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 
+	"github.com/ppnet/ppnet/internal/fddm/bulletin"
 	"github.com/ppnet/ppnet/internal/netconfig"
 )
 
@@ -103,6 +104,15 @@ const jsAPI = "$JS.API"
 // create a consumer filtered within the bucket's subjects, delete it when
 // the watch stops. No role may put: a put is a publish on $KV.K.<key>,
 // which only the admin (the configurator) may do.
+//
+// Producers also watch the FDDM bulletin bucket (bulletin.Bucket, "F"
+// below: global models and billing period closes, docs/fddm.md) and may not
+// put in it. Two kinds of consumer write it, each only its own keys; both
+// are recognised from the rules they own (see [FDDMWriter]):
+//
+//	consumer                                   publish (besides watching F)
+//	FedAvg coordinator (component sum rules)   $KV.F.model.*
+//	billing (a per-producer rule)              $KV.F.period.*
 func Permissions(n *netconfig.Network, i Identity) (*server.Permissions, error) {
 	if err := i.check(); err != nil {
 		return nil, err
@@ -148,10 +158,71 @@ func Permissions(n *netconfig.Network, i Identity) (*server.Permissions, error) 
 	if i.Role != RoleAdmin {
 		pub = append(pub, kvRead(netconfig.Bucket)...)
 	}
+	var models, periods bool
+	if i.Role == RoleConsumer {
+		models, periods = FDDMWriter(n, i.ID)
+	}
+	if i.Role == RoleProducer || models || periods {
+		pub = append(pub, kvRead(bulletin.Bucket)...)
+	}
+	if models {
+		pub = append(pub, "$KV."+bulletin.Bucket+".model.*")
+	}
+	if periods {
+		pub = append(pub, "$KV."+bulletin.Bucket+".period.*")
+	}
 	return &server.Permissions{
 		Publish:   &server.SubjectPermission{Allow: pub},
 		Subscribe: &server.SubjectPermission{Allow: inbox},
 	}, nil
+}
+
+// FDDMWriter reports what consumer id may write to the FDDM bulletin
+// bucket: global models when it is the FedAvg coordinator — the consumer of
+// a FedAvg component rule, a `sum` over one round with id "<prefix>-c<j>"
+// whose every meter is a component meter "<producer>-c<j>" of the same j
+// (fednet.AddRules) — and period closes when it bills, i.e. owns a
+// `per-producer` rule (DESIGN §7: per-producer totals are for billing).
+func FDDMWriter(n *netconfig.Network, id string) (models, periods bool) {
+	for _, r := range n.Rules {
+		if r.ConsumerID != id {
+			continue
+		}
+		switch {
+		case r.Kind == netconfig.KindPerProducer:
+			periods = true
+		case r.Kind == netconfig.KindSum && r.K == 1 && len(r.Meters) > 0 && componentRule(n, r):
+			models = true
+		}
+	}
+	return models, periods
+}
+
+// componentRule reports whether r is a FedAvg component rule.
+func componentRule(n *netconfig.Network, r netconfig.ResolvedRule) bool {
+	k := strings.LastIndex(r.ID, "-c")
+	if k < 1 || !isDigits(r.ID[k+2:]) {
+		return false
+	}
+	suffix := r.ID[k:]
+	for _, m := range r.Meters {
+		if int(m) >= len(n.Meters) || !strings.HasSuffix(n.Meters[m], suffix) || len(n.Meters[m]) == len(suffix) {
+			return false
+		}
+	}
+	return true
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // kvRead is what watching key-value bucket b needs of the JetStream API.
