@@ -18,7 +18,7 @@ import (
 	"github.com/ppnet/ppnet/internal/natsx"
 	"github.com/ppnet/ppnet/internal/netconfig"
 	"github.com/ppnet/ppnet/internal/ppn"
-	"github.com/ppnet/ppnet/internal/wire"
+	"github.com/ppnet/ppnet/internal/seal"
 )
 
 // E2EResult is whole rounds through ppnet — publish the round's bundles,
@@ -237,6 +237,7 @@ type ppnetRunner struct {
 	arr  *arrivals
 	ppns []*ppn.PPN
 	stop func()
+	ring *seal.Keyring // PPN 0's seal keys: the benchmark seals as PPN 0
 }
 
 func newPPNetRunner(ctx context.Context, dir string, nw *network) (*ppnetRunner, error) {
@@ -244,7 +245,7 @@ func newPPNetRunner(ctx context.Context, dir string, nw *network) (*ppnetRunner,
 	if err != nil {
 		return nil, err
 	}
-	x := &ppnetRunner{nw: nw, e: e, stop: func() {},
+	x := &ppnetRunner{nw: nw, e: e, stop: func() {}, ring: ppn.SealKeyring(nw.net, nw.keys.PPNs[0]),
 		arr: &arrivals{at: map[string]time.Time{}, res: map[string]consumer.Result{}, poke: make(chan struct{}, 1)}}
 	if err := natsx.EnsureStreams(ctx, e.js, nw.net); err != nil {
 		x.close()
@@ -272,8 +273,11 @@ func (x *ppnetRunner) round(ctx context.Context, r uint64, bs []bundle) (roundRe
 		return roundResult{}, err
 	}
 	res := roundResult{published: time.Since(t0)}
-	s := wire.Seal{Epoch: nw.cfg.Epoch, Round: r}
-	ack, err := e.js.Publish(ctx, nw.net.SealSubject(), s.Marshal(), jetstream.WithMsgID(fmt.Sprintf("s.%d.%d", s.Epoch, s.Round)))
+	msg, id, err := ppn.SealMarker(nw.net, x.ring, 0, r)
+	if err != nil {
+		return roundResult{}, fmt.Errorf("netbench: seal round %d: %v", r, err)
+	}
+	ack, err := e.js.Publish(ctx, nw.net.SealSubject(), msg, jetstream.WithMsgID(id))
 	if err != nil {
 		return roundResult{}, fmt.Errorf("netbench: seal round %d: %v", r, err)
 	}

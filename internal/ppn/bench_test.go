@@ -77,7 +77,7 @@ func BenchmarkIngest(b *testing.B) {
 					p.st = &state{windows: map[winKey]*window{}, outbox: map[winKey][]byte{}}
 					b.StartTimer()
 				}
-				if err := p.apply(msgs[i%len(msgs)], uint64(i+1)); err != nil {
+				if err := p.apply(msgs[i%len(msgs)], uint64(i+1), n.BundleSubject(0)); err != nil {
 					b.Fatal(err)
 				}
 			}

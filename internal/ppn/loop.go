@@ -12,7 +12,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/ppnet/ppnet/internal/outbox"
-	"github.com/ppnet/ppnet/internal/wire"
 )
 
 // consume applies the bundle stream in order, committing in batches.
@@ -83,7 +82,7 @@ func (p *PPN) ingest(data []byte, seq uint64, subject string) bool {
 		return false // already applied before a restart or consumer reset
 	}
 	before := p.st.sealed
-	if err := p.apply(data, seq); err != nil {
+	if err := p.apply(data, seq, subject); err != nil {
 		var re *rejectError
 		reason := "other"
 		if errors.As(err, &re) {
@@ -163,14 +162,19 @@ func (p *PPN) sealer(ctx context.Context) {
 		if c := n.Config.Rounds.Count; c > 0 && target >= c {
 			target = c - 1
 		}
-		s := wire.Seal{Epoch: n.Config.Epoch, Round: target, PPN: uint16(p.me)}
+		msg, id, err := SealMarker(n, p.ring, p.me, target)
+		if err != nil {
+			p.setErr(err)
+			p.log.Error("cannot make seal markers; sealing stopped", "err", err)
+			return
+		}
 		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		_, err := p.js.Publish(pctx, n.SealSubject(), s.Marshal(), jetstream.WithMsgID(fmt.Sprintf("s.%d.%d", s.Epoch, s.Round)))
+		_, err = p.js.Publish(pctx, n.SealSubject(), msg, jetstream.WithMsgID(id))
 		cancel()
 		switch {
 		case sealRace(err):
-			// Another PPN's identical seal (same message id) is being
-			// stored right now: the round is being closed, as wanted.
+			// This PPN's own earlier attempt at the same seal (same
+			// message id) is being stored right now, as wanted.
 			p.log.Debug("seal raced with another PPN's", "round", target)
 		case err != nil:
 			p.log.Warn("seal not appended; retrying", "round", target, "err", err)

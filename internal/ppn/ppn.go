@@ -13,11 +13,20 @@
 //
 // # Rounds and seals
 //
-// Round τ closes at the first seal marker for any round ≥ τ in stream
-// order. Every PPN whose clock passes the deadline (end of round plus
-// grace) appends one; all PPNs read the same stream, so they agree on which
-// bundles each round contains without agreeing on a clock. A bundle for a
-// sealed round is late: counted (metric and log), never added. A (meter,
+// Round τ closes at the first authentic seal marker for any round ≥ τ in
+// stream order. Every PPN whose clock passes the deadline (end of round
+// plus grace) appends one; all PPNs read the same stream, so they agree on
+// which bundles each round contains without agreeing on a clock. A seal is
+// authentic for this PPN when it arrives on the seal subject and carries a
+// valid tag for this PPN under the pairwise key of this PPN and the sealer
+// (package seal, purpose seal; [SealMarker]); any other seal is rejected
+// (reason forged_seal, subject or length) and does not count, so a forged
+// seal earlier in the stream cannot stop the genuine one. Every PPN checks
+// only its own tag, so PPNs agree on a seal exactly when its sealer tagged
+// honestly for all of them, which any PPN of the epoch is trusted to do.
+// A bundle for a sealed round whose part opens is late: counted (metric
+// and log), never added; one whose part does not open is rejected as
+// forged, whatever its round. A (meter,
 // round) already added to a window is a duplicate: counted once. When the
 // last round of a window is sealed, the PPN emits the window's aggregated
 // share, sealed for the rule's consumer, with the coverage (missing (meter,
@@ -121,6 +130,7 @@ type PPN struct {
 
 	st          *state // owned by the consume goroutine
 	plain, aad  []byte
+	macIn       []byte // seal MAC input, reused
 	shares      []sharing.Element
 	wins        []*window // per rule: the window of the bundle being added
 	rows        []int64   // per rule: 0 unbound, −1 out of band, else 1 + the first slot of the bundle's row
@@ -191,6 +201,7 @@ func New(cfg Config) (*PPN, error) {
 	for i, k := range cfg.Net.ConsumerKeys {
 		p.ring.AddPeer(seal.PurposeAggregate, i, k)
 	}
+	addSealPeers(p.ring, cfg.Net)
 	p.meterRules = make([][]ruleSlot, len(cfg.Net.Meters))
 	for ri, r := range cfg.Net.Rules {
 		if !contains(r.PPNs, me) {

@@ -88,9 +88,28 @@ func (f *fixture) bundle(s int, round uint64, wh ...int64) wire.Bundle {
 	return b
 }
 
+// feed applies msg at the next sequence, on the subject its type belongs on.
 func (f *fixture) feed(msg []byte) {
+	subject := f.net.BundleSubject(0)
+	if typ, _ := wire.PeekType(msg); typ == wire.TypeSeal {
+		subject = f.net.SealSubject()
+	}
+	f.feedOn(subject, msg)
+}
+
+func (f *fixture) feedOn(subject string, msg []byte) {
 	f.seq++
-	f.p.ingest(msg, f.seq, "test")
+	f.p.ingest(msg, f.seq, subject)
+}
+
+// seal returns PPN by's authentic seal marker closing every round ≤ round.
+func (f *fixture) seal(by int, round uint64) []byte {
+	f.t.Helper()
+	msg, _, err := SealMarker(f.net, SealKeyring(f.net, f.keys.PPNs[by]), by, round)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return msg
 }
 
 func (f *fixture) rejected(reason string) float64 {
@@ -171,11 +190,11 @@ func TestDuplicatesAndLate(t *testing.T) {
 			want = want.Add(e)
 		}
 	}
-	f.feed((&wire.Seal{Epoch: 1, Round: 1, PPN: 2}).Marshal()) // seals rounds 0 and 1: window 0 ends
+	f.feed(f.seal(2, 1)) // seals rounds 0 and 1: window 0 ends
 	if len(f.p.st.outbox) != 2 || f.p.st.sealed != 2 {
 		t.Fatalf("after the seal: %d aggregates in the outbox, sealed %d; want 2 and 2", len(f.p.st.outbox), f.p.st.sealed)
 	}
-	f.feed((&wire.Seal{Epoch: 1, Round: 0, PPN: 1}).Marshal()) // a later seal for sealed rounds
+	f.feed(f.seal(1, 0)) // a later seal for sealed rounds
 	if got := testutil.ToFloat64(f.p.m.seals.WithLabelValues("ignored")); got != 1 {
 		t.Fatalf("ignored seals %v, want 1", got)
 	}
@@ -254,7 +273,7 @@ func TestBandAddsInBandRoundsOnly(t *testing.T) {
 	if got := testutil.ToFloat64(f.p.m.duplicates); got != 6 {
 		t.Fatalf("duplicates %v, want 6 (the repeated bundle's 2 meters in 3 rules)", got)
 	}
-	f.feed((&wire.Seal{Epoch: 1, Round: 1, PPN: 1}).Marshal())
+	f.feed(f.seal(1, 1))
 	a, err := wire.DecodeAggregate(f.p.st.outbox[winKey{2, 0}])
 	if err != nil {
 		t.Fatal(err)
@@ -281,5 +300,157 @@ func TestBandAddsInBandRoundsOnly(t *testing.T) {
 	}
 	if got[0] != want {
 		t.Fatalf("banded aggregate share %v, want %v (round 1's parts only)", got[0], want)
+	}
+}
+
+// sumShare opens the sum rule's aggregate for window 0 from the outbox as
+// its consumer would and returns PPN 0's share.
+func (f *fixture) sumShare() sharing.Element {
+	f.t.Helper()
+	a, err := wire.DecodeAggregate(f.p.st.outbox[winKey{0, 0}])
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	ring := seal.NewKeyring(f.keys.Consumers[0], 1)
+	ring.AddPeer(seal.PurposeAggregate, 0, f.net.PPNKeys[0])
+	aead, _ := ring.AEAD(seal.PurposeAggregate, 0)
+	p, err := seal.Open(aead, nil, seal.AggregateNonce(1, 0, 0), a.Sealed, a.Header)
+	if err != nil {
+		f.t.Fatalf("consumer cannot open the aggregate: %v", err)
+	}
+	got := make([]sharing.Element, 1)
+	if err := wire.DecodeElements(got, p); err != nil {
+		f.t.Fatal(err)
+	}
+	return got[0]
+}
+
+// TestForgedSeals feeds seals that must not close a round — random tags, a
+// genuine seal re-headed to another sealer, round or epoch, one made with
+// a key that is not the claimed PPN's, one on a bundle subject, one with
+// too few tags — ahead of the genuine seal, which must still count, and
+// the window's aggregate must hold exactly the parts before it.
+func TestForgedSeals(t *testing.T) {
+	f := newFixture(t)
+	b0, b1 := f.bundle(0, 0, 10, 20), f.bundle(1, 1, 5, 6)
+	f.feed(b0.Marshal())
+	f.feed(b1.Marshal())
+	var want sharing.Element
+	for _, bd := range []wire.Bundle{b0, b1} {
+		for _, e := range f.openPart0(bd) {
+			want = want.Add(e)
+		}
+	}
+
+	redo := func(msg []byte, edit func(*wire.Seal)) []byte {
+		s, err := wire.DecodeSeal(msg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		edit(&s)
+		return s.Marshal()
+	}
+	random := wire.Seal{Epoch: 1, Round: 1, PPN: 1, Tags: make([][wire.SealTag]byte, 3)}
+	for i := range random.Tags {
+		rand.Read(random.Tags[i][:])
+	}
+	byProducer, _, err := SealMarker(f.net, SealKeyring(f.net, f.keys.Producers[0]), 1, 1) // a producer posing as PPN 1
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring2 := seal.NewKeyring(f.keys.PPNs[1], 2) // PPN 1's genuine keys of epoch 2
+	for j, k := range f.net.PPNKeys {
+		ring2.AddPeer(seal.PurposeSeal, j, k)
+	}
+	epoch2 := wire.Seal{Epoch: 2, Round: 1, PPN: 1, Tags: make([][wire.SealTag]byte, 3)}
+	for j := range epoch2.Tags {
+		tag, err := ring2.MAC(nil, seal.PurposeSeal, j, epoch2.AppendMACInput(nil, f.net.Config.Streams.Bundles, uint16(j)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		copy(epoch2.Tags[j][:], tag)
+	}
+
+	tests := []struct {
+		name, reason, subject string
+		msg                   []byte
+	}{
+		{"random tags", "forged_seal", "", random.Marshal()},
+		{"genuine seal re-headed to another sealer", "forged_seal", "", redo(f.seal(1, 1), func(s *wire.Seal) { s.PPN = 2 })},
+		{"made with a key that is not the sealer's", "forged_seal", "", byProducer},
+		{"round 0's seal replayed as round 1's", "forged_seal", "", redo(f.seal(1, 0), func(s *wire.Seal) { s.Round = 1 })},
+		{"epoch 2's seal replayed into epoch 1", "forged_seal", "", redo(epoch2.Marshal(), func(s *wire.Seal) { s.Epoch = 1 })},
+		{"epoch 2's seal as it was", "epoch", "", epoch2.Marshal()},
+		{"genuine seal on a bundle subject", "subject", f.net.BundleSubject(1), f.seal(1, 1)},
+		{"too few tags", "length", "", redo(f.seal(1, 1), func(s *wire.Seal) { s.Tags = s.Tags[:2] })},
+		{"no tags", "noncanonical", "", redo(f.seal(1, 1), func(s *wire.Seal) { s.Tags = nil })},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			before := f.rejected(tc.reason)
+			if tc.subject != "" {
+				f.feedOn(tc.subject, tc.msg)
+			} else {
+				f.feed(tc.msg)
+			}
+			if got := f.rejected(tc.reason); got != before+1 {
+				t.Fatalf("rejected{reason=%q} = %v, want %v", tc.reason, got, before+1)
+			}
+			if !strings.Contains(f.logs.String(), "reason="+tc.reason) {
+				t.Fatalf("no log line naming reason %q", tc.reason)
+			}
+			if f.p.st.sealed != 0 || len(f.p.st.outbox) != 0 {
+				t.Fatalf("a rejected seal closed rounds: sealed through %d, %d aggregates", int64(f.p.st.sealed)-1, len(f.p.st.outbox))
+			}
+		})
+	}
+	if got := testutil.ToFloat64(f.p.m.seals.WithLabelValues("applied")) + testutil.ToFloat64(f.p.m.seals.WithLabelValues("ignored")); got != 0 {
+		t.Fatalf("%v forged seals counted in seals_total", got)
+	}
+
+	f.feed(f.seal(2, 1)) // the genuine seal, after all the forgeries
+	if f.p.st.sealed != 2 || len(f.p.st.outbox) != 2 {
+		t.Fatalf("genuine seal: sealed %d, %d aggregates; want 2 and 2", f.p.st.sealed, len(f.p.st.outbox))
+	}
+	if got := f.sumShare(); got != want {
+		t.Fatalf("aggregate share %v, want %v (the parts before the genuine seal)", got, want)
+	}
+	f.feed(f.seal(0, 1)) // this PPN's own seal for the same rounds, later
+	if got := testutil.ToFloat64(f.p.m.seals.WithLabelValues("ignored")); got != 1 {
+		t.Fatalf("ignored seals %v, want 1", got)
+	}
+}
+
+// TestForgedBundleForSealedRound checks that authentication comes before
+// the late check: a forged or replayed part for a sealed round is rejected
+// as forged, a genuine one is late, and neither is added.
+func TestForgedBundleForSealedRound(t *testing.T) {
+	f := newFixture(t)
+	b0 := f.bundle(0, 0, 10, 20)
+	f.feed(b0.Marshal())
+	f.feed(f.seal(1, 1))
+	added := testutil.ToFloat64(f.p.m.shares)
+
+	flipped := f.bundle(1, 0, 7, 8)
+	flipped.Parts[0].Sealed = append([]byte(nil), flipped.Parts[0].Sealed...)
+	flipped.Parts[0].Sealed[0] ^= 1
+	reheaded := f.bundle(1, 2, 7, 8)
+	reheaded.Round = 1 // round 2's parts presented as sealed round 1
+	for _, msg := range [][]byte{flipped.Marshal(), reheaded.Marshal()} {
+		f.feed(msg)
+	}
+	if got := f.rejected("forged"); got != 2 {
+		t.Fatalf("rejected{reason=forged} = %v, want 2", got)
+	}
+	if got := testutil.ToFloat64(f.p.m.late); got != 0 {
+		t.Fatalf("forged bundles counted as late: %v", got)
+	}
+	late := f.bundle(1, 0, 7, 8)
+	f.feed(late.Marshal()) // genuine, after its round's seal
+	if got := testutil.ToFloat64(f.p.m.late); got != 1 {
+		t.Fatalf("late bundles %v, want 1", got)
+	}
+	if got := testutil.ToFloat64(f.p.m.shares); got != added {
+		t.Fatalf("shares added changed %v → %v", added, got)
 	}
 }

@@ -30,7 +30,7 @@ func reject(reason, format string, args ...any) error {
 
 // apply applies the stream message at seq to the state. It returns a
 // rejectError for a message it refuses; the position advances either way.
-func (p *PPN) apply(data []byte, seq uint64) error {
+func (p *PPN) apply(data []byte, seq uint64, subject string) error {
 	p.st.seq = seq
 	p.st.uncommit++
 	typ, err := wire.PeekType(data)
@@ -41,6 +41,11 @@ func (p *PPN) apply(data []byte, seq uint64) error {
 	case wire.TypeBundle:
 		return p.applyBundle(data)
 	case wire.TypeSeal:
+		if subject != p.net.SealSubject() {
+			// Only PPNs may publish on the seal subject (docs/security.md);
+			// a seal on a producer's bundle subject would slip past that.
+			return reject("subject", "seal marker on subject %q, seals belong on %q", subject, p.net.SealSubject())
+		}
 		return p.applySeal(data)
 	default:
 		return reject("type", "message type %d does not belong on the bundle stream", typ)
@@ -73,15 +78,6 @@ func (p *PPN) applyBundle(data []byte) error {
 	if want == 0 {
 		return nil // nothing for this PPN
 	}
-	if b.Round < p.st.sealed {
-		p.m.late.Inc()
-		p.m.lateShares.Add(float64(want))
-		p.log.Info("late bundle counted, not added", "producer", n.Config.Producers[b.Sender].ID, "round", b.Round, "sealed_through", p.st.sealed-1)
-		return nil
-	}
-	if b.Round >= p.st.sealed+n.Config.Rounds.MaxAhead {
-		return reject("future", "bundle for round %d, more than max_ahead %d rounds past the first unsealed round %d", b.Round, n.Config.Rounds.MaxAhead, p.st.sealed)
-	}
 	i := sort.Search(len(b.Parts), func(i int) bool { return b.Parts[i].PPN >= uint16(p.me) })
 	if i == len(b.Parts) || b.Parts[i].PPN != uint16(p.me) {
 		return reject("missing_part", "bundle from %q round %d has no part for this PPN", n.Config.Producers[b.Sender].ID, b.Round)
@@ -98,6 +94,17 @@ func (p *PPN) applyBundle(data []byte) error {
 	p.plain, err = seal.Open(aead, p.plain[:0], seal.PartNonce(b.Epoch, b.Round, b.Chunk), part, p.aad)
 	if err != nil {
 		return reject("forged", "part from %q round %d chunk %d does not open: forged, corrupted, or replayed from another round", n.Config.Producers[b.Sender].ID, b.Round, b.Chunk)
+	}
+	// Only an authentic part is late: a forgery for a sealed round is
+	// rejected above, as forged, and never inflates the late counters.
+	if b.Round < p.st.sealed {
+		p.m.late.Inc()
+		p.m.lateShares.Add(float64(want))
+		p.log.Info("late bundle counted, not added", "producer", n.Config.Producers[b.Sender].ID, "round", b.Round, "sealed_through", p.st.sealed-1)
+		return nil
+	}
+	if b.Round >= p.st.sealed+n.Config.Rounds.MaxAhead {
+		return reject("future", "bundle for round %d, more than max_ahead %d rounds past the first unsealed round %d", b.Round, n.Config.Rounds.MaxAhead, p.st.sealed)
 	}
 	if cap(p.shares) < want {
 		p.shares = make([]sharing.Element, want)
@@ -195,6 +202,15 @@ func (p *PPN) applySeal(data []byte) error {
 		return reject("epoch", "seal of epoch %d, this PPN runs epoch %d", s.Epoch, n.Config.Epoch)
 	case int(s.PPN) >= len(n.X):
 		return reject("sender", "seal from unknown PPN %d", s.PPN)
+	case len(s.Tags) != len(n.X):
+		return reject("length", "seal of round %d with %d tags, the epoch has %d PPNs", s.Round, len(s.Tags), len(n.X))
+	}
+	p.macIn = s.AppendMACInput(p.macIn[:0], n.Config.Streams.Bundles, uint16(p.me))
+	if !p.ring.VerifyMAC(s.Tags[p.me][:], seal.PurposeSeal, int(s.PPN), p.macIn) {
+		return reject("forged_seal", "seal of round %d claiming PPN %q has no valid tag for this PPN (forged, or replayed from another round, epoch or stream); not counted",
+			s.Round, n.Config.PPNs[s.PPN].ID)
+	}
+	switch {
 	case !n.InEpoch(s.Round):
 		return reject("round_range", "seal of round %d outside the epoch", s.Round)
 	case s.Round >= p.st.sealed+n.Config.Rounds.MaxAhead:

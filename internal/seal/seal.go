@@ -27,10 +27,17 @@
 // Keys are derived once per pair and the AEAD cached ([Keyring]); sealing
 // then costs one AES-GCM pass over 8 bytes per share.
 //
+// Seal markers carry no secret, only authority: the PPN that appends one
+// attaches, for every PPN j of the epoch, a tag HMAC-SHA256(k_ij, marker)
+// truncated to 128 bits under the PPN–PPN key of purpose seal
+// ([Keyring.MAC]); each PPN checks its own tag, so only a PPN of the epoch
+// can close a round.
+//
 // # Threat model
 //
 // The NATS server, its operator, eavesdroppers and other PPNs see only
-// ciphertext; an active attacker without k_ab cannot forge or move a part.
+// ciphertext; an active attacker without k_ab cannot forge or move a part,
+// and one without a PPN–PPN key cannot make a seal marker that PPN accepts.
 // Compromise of a party's static key exposes that party's channels for the
 // epoch (no forward secrecy within an epoch).
 //
@@ -44,6 +51,7 @@ import (
 	"crypto/cipher"
 	"crypto/ecdh"
 	"crypto/hkdf"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
@@ -61,10 +69,15 @@ type Purpose byte
 const (
 	PurposePart      Purpose = 1 // producer → PPN share parts
 	PurposeAggregate Purpose = 2 // PPN → consumer aggregated shares
+	PurposeSeal      Purpose = 3 // PPN → PPN seal marker tags (HMAC, see [Keyring.MAC])
 )
 
 // KeySize is the AES-128 key length.
 const KeySize = 16
+
+// MACSize is the length of a tag made by [Keyring.MAC]: HMAC-SHA256
+// truncated to 128 bits.
+const MACSize = 16
 
 // Errors returned by this package.
 var (
@@ -181,6 +194,7 @@ type Keyring struct {
 	mu    sync.RWMutex
 	peers map[peerKey]*ecdh.PublicKey
 	cache map[peerKey]cipher.AEAD
+	macs  map[peerKey][]byte // raw pairwise keys for MAC
 }
 
 type peerKey struct {
@@ -190,7 +204,8 @@ type peerKey struct {
 
 // NewKeyring returns an empty keyring for priv's owner in epoch.
 func NewKeyring(priv *ecdh.PrivateKey, epoch uint32) *Keyring {
-	return &Keyring{priv: priv, epoch: epoch, peers: map[peerKey]*ecdh.PublicKey{}, cache: map[peerKey]cipher.AEAD{}}
+	return &Keyring{priv: priv, epoch: epoch, peers: map[peerKey]*ecdh.PublicKey{}, cache: map[peerKey]cipher.AEAD{},
+		macs: map[peerKey][]byte{}}
 }
 
 // AddPeer registers peer id's public key for a purpose.
@@ -226,4 +241,40 @@ func (k *Keyring) AEAD(purpose Purpose, id int) (cipher.AEAD, error) {
 	k.cache[pk] = a
 	k.mu.Unlock()
 	return a, nil
+}
+
+// MAC appends to dst the tag of msg under the pairwise key with peer id
+// for purpose: HMAC-SHA256(k, msg) truncated to [MACSize] bytes. It
+// authenticates a message that carries nothing secret (a seal marker) to
+// one peer; both ends compute the same tag. The key is derived on first use
+// and cached.
+func (k *Keyring) MAC(dst []byte, purpose Purpose, id int, msg []byte) ([]byte, error) {
+	pk := peerKey{purpose, id}
+	k.mu.RLock()
+	key := k.macs[pk]
+	pub := k.peers[pk]
+	k.mu.RUnlock()
+	if key == nil {
+		if pub == nil {
+			return nil, fmt.Errorf("%w: no public key for peer %d (purpose %d)", ErrNoPeer, id, purpose)
+		}
+		var err error
+		if key, err = PairKey(k.priv, pub, purpose, k.epoch); err != nil {
+			return nil, err
+		}
+		k.mu.Lock()
+		k.macs[pk] = key
+		k.mu.Unlock()
+	}
+	h := hmac.New(sha256.New, key)
+	h.Write(msg)
+	return append(dst, h.Sum(nil)[:MACSize]...), nil
+}
+
+// VerifyMAC reports whether tag is the [Keyring.MAC] tag of msg with peer
+// id for purpose, in constant time. An unknown peer does not verify.
+func (k *Keyring) VerifyMAC(tag []byte, purpose Purpose, id int, msg []byte) bool {
+	var buf [MACSize]byte
+	want, err := k.MAC(buf[:0], purpose, id, msg)
+	return err == nil && hmac.Equal(want, tag)
 }

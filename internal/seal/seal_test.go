@@ -155,3 +155,50 @@ func TestParseKeys(t *testing.T) {
 		t.Errorf("unknown peer: %v", err)
 	}
 }
+
+// TestMAC checks that both ends of a PPN–PPN pair compute the same seal
+// tag, that it verifies only for the pair, purpose, epoch and message it
+// was made for, and that a PPN can tag for itself.
+func TestMAC(t *testing.T) {
+	a, b, c := mustKey(t), mustKey(t), mustKey(t)
+	ring := func(priv *ecdh.PrivateKey, epoch uint32) *Keyring {
+		r := NewKeyring(priv, epoch)
+		for i, k := range []*ecdh.PrivateKey{a, b, c} {
+			r.AddPeer(PurposeSeal, i, k.PublicKey())
+		}
+		return r
+	}
+	atA, atB, atC := ring(a, 1), ring(b, 1), ring(c, 1)
+	msg := []byte("seal epoch 1 round 7 by a")
+	tag, err := atA.MAC(nil, PurposeSeal, 1, msg) // a tags for b
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tag) != MACSize {
+		t.Fatalf("tag of %d bytes, want %d", len(tag), MACSize)
+	}
+	if !atB.VerifyMAC(tag, PurposeSeal, 0, msg) {
+		t.Fatal("b does not verify a's tag")
+	}
+	self, err := atA.MAC(nil, PurposeSeal, 0, msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !atA.VerifyMAC(self, PurposeSeal, 0, msg) {
+		t.Fatal("a does not verify its own tag")
+	}
+	flipped := append([]byte(nil), msg...)
+	flipped[5] ^= 1
+	for name, ok := range map[string]bool{
+		"c with a's tag for b":      atC.VerifyMAC(tag, PurposeSeal, 0, msg),
+		"b, claimed sealer c":       atB.VerifyMAC(tag, PurposeSeal, 2, msg),
+		"b, other message":          atB.VerifyMAC(tag, PurposeSeal, 0, flipped),
+		"b, other epoch":            ring(b, 2).VerifyMAC(tag, PurposeSeal, 0, msg),
+		"b, purpose without a peer": atB.VerifyMAC(tag, PurposePart, 0, msg),
+		"b, truncated tag":          atB.VerifyMAC(tag[:8], PurposeSeal, 0, msg),
+	} {
+		if ok {
+			t.Errorf("%s: verified, must not", name)
+		}
+	}
+}

@@ -121,27 +121,68 @@ func DecodeBundle(msg []byte) (Bundle, error) {
 	return b, nil
 }
 
-// Seal is the marker closing every round ≤ Round of Epoch. The first seal
-// for a round in stream order counts; later ones are ignored.
+// Seal is the marker closing every round ≤ Round of Epoch. The first
+// authentic seal for a round in stream order counts; later ones are
+// ignored. It carries one tag per PPN of the epoch, by PPN index: Tags[j]
+// is the MAC of [Seal.AppendMACInput] for receiver j under the pairwise
+// key of the sealing PPN and PPN j (package seal, purpose seal), so every
+// PPN checks its own tag and nobody without a PPN's key can close a round.
 type Seal struct {
-	Epoch uint32 // configuration epoch
-	Round uint64 // last round closed, ≤ MaxRound
-	PPN   uint16 // index of the PPN that appended it
+	Epoch uint32          // configuration epoch
+	Round uint64          // last round closed, ≤ MaxRound
+	PPN   uint16          // index of the PPN that appended it
+	Tags  [][SealTag]byte // one per PPN of the epoch, by index; at least one
 }
 
-// Marshal encodes s.
-func (s *Seal) Marshal() []byte {
-	b := appendHeader(make([]byte, 0, 17), TypeSeal)
+// SealTag is the length of a seal's per-PPN tag (seal.MACSize).
+const SealTag = 16
+
+// AppendMACInput appends to dst what the tag for PPN receiver
+// authenticates: the seal's header (magic through PPN), the receiver, and
+// the name of the stream it is appended to, so a seal cannot be moved to
+// another epoch, round, sealer, receiver or stream (shard).
+func (s *Seal) AppendMACInput(dst []byte, stream string, receiver uint16) []byte {
+	dst = s.appendHeader(dst)
+	dst = binary.BigEndian.AppendUint16(dst, receiver)
+	dst = binary.BigEndian.AppendUint16(dst, uint16(len(stream)))
+	return append(dst, stream...)
+}
+
+func (s *Seal) appendHeader(b []byte) []byte {
+	b = appendHeader(b, TypeSeal)
 	b = binary.BigEndian.AppendUint32(b, s.Epoch)
 	b = binary.BigEndian.AppendUint64(b, s.Round)
 	return binary.BigEndian.AppendUint16(b, s.PPN)
 }
 
-// DecodeSeal decodes a seal marker.
+// Marshal encodes s. It does not validate; DecodeSeal does.
+func (s *Seal) Marshal() []byte {
+	b := s.appendHeader(make([]byte, 0, 19+SealTag*len(s.Tags)))
+	b = binary.BigEndian.AppendUint16(b, uint16(len(s.Tags)))
+	for _, t := range s.Tags {
+		b = append(b, t[:]...)
+	}
+	return b
+}
+
+// DecodeSeal decodes a seal marker. It checks the encoding, not the tags.
 func DecodeSeal(msg []byte) (Seal, error) {
 	r := reader{b: msg}
 	r.header(TypeSeal)
 	s := Seal{Epoch: r.u32(), Round: r.round(), PPN: r.u16()}
+	n := int(r.u16())
+	if r.err == nil && n == 0 {
+		r.err = fmt.Errorf("%w: seal with no tags", ErrNonCanon)
+	}
+	if r.err == nil && n*SealTag > len(r.b) {
+		r.err = fmt.Errorf("%w: %d tags of %d bytes, %d bytes left", ErrLengthField, n, SealTag, len(r.b))
+	}
+	if r.err == nil {
+		s.Tags = make([][SealTag]byte, n)
+		for i := range s.Tags {
+			copy(s.Tags[i][:], r.take(SealTag))
+		}
+	}
 	if err := r.end(); err != nil {
 		return Seal{}, err
 	}

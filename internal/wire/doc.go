@@ -16,7 +16,8 @@
 //     of the bundle's meters m that serve PPN n, in meter order, 8 bytes each.
 //   - [Seal] (type 2): the marker that closes every round ≤ Round of an epoch,
 //     appended to the bundle stream by whichever PPN's clock passes the
-//     deadline first.
+//     deadline first, with one 16-byte tag per PPN of the epoch (under the
+//     PPN–PPN keys, package seal) so that only a PPN can close a round.
 //   - [Aggregate] (type 3): one PPN's aggregated share of one (rule,
 //     window), sealed for the rule's consumer, with the number of
 //     (producer, round) pairs it covers, the runs of the pairs it misses, and

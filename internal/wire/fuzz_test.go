@@ -28,7 +28,9 @@ func FuzzDecodeBundle(f *testing.F) {
 }
 
 func FuzzDecodeSeal(f *testing.F) {
-	f.Add((&Seal{Epoch: 3, Round: 17, PPN: 2}).Marshal())
+	f.Add((&Seal{Epoch: 3, Round: 17, PPN: 2, Tags: [][SealTag]byte{{1}, {2}, {3}, {4}, {5}}}).Marshal())
+	f.Add((&Seal{Epoch: 1, Round: MaxRound, PPN: 0, Tags: make([][SealTag]byte, 1)}).Marshal())
+	f.Add((&Seal{Epoch: 1, Round: 4}).Marshal()) // no tags: refused
 	f.Add([]byte{'P', 1, 2, 0})
 	f.Fuzz(func(t *testing.T, msg []byte) {
 		s, err := DecodeSeal(msg)

@@ -45,9 +45,9 @@ func TestBundleRoundTrip(t *testing.T) {
 }
 
 func TestSealRoundTrip(t *testing.T) {
-	s := Seal{Epoch: 1, Round: MaxRound, PPN: 65535}
+	s := Seal{Epoch: 1, Round: MaxRound, PPN: 65535, Tags: [][SealTag]byte{{1, 2, 3}, {15: 0xff}}}
 	got, err := DecodeSeal(s.Marshal())
-	if err != nil || got != s {
+	if err != nil || !reflect.DeepEqual(got, s) {
 		t.Fatalf("DecodeSeal = %+v, %v; want %+v", got, err, s)
 	}
 }
@@ -88,7 +88,8 @@ func TestDecodeRejects(t *testing.T) {
 	overlap := sampleAggregate()
 	overlap.Missing = []Run{{0, 3}, {3, 1}}
 	overlapMsg := overlap.Marshal()
-	seal := (&Seal{Epoch: 1, Round: 2}).Marshal()
+	seal := (&Seal{Epoch: 1, Round: 2, Tags: make([][SealTag]byte, 3)}).Marshal()
+	noTags := (&Seal{Epoch: 1, Round: 2}).Marshal()
 
 	tests := []struct {
 		name string
@@ -109,6 +110,9 @@ func TestDecodeRejects(t *testing.T) {
 		{"no meters", empty.Marshal(), decB, ErrNonCanon},
 		{"round range", bigRound.Marshal(), decB, ErrRoundRange},
 		{"seal truncated", seal[:10], decS, ErrTruncated},
+		{"seal tags truncated", seal[:len(seal)-1], decS, ErrLengthField},
+		{"seal trailing", append(append([]byte(nil), seal...), 0), decS, ErrTrailing},
+		{"seal without tags", noTags, decS, ErrNonCanon},
 		{"aggregate digest", badDigest, decA, ErrNonCanon},
 		{"aggregate overlap", overlapMsg, decA, ErrNonCanon},
 		{"aggregate truncated", aggMsg[:len(aggMsg)-2], decA, ErrTruncated},
