@@ -86,6 +86,7 @@ type PPN struct {
 type Consumer struct {
 	ID        string `yaml:"id"`
 	PublicKey string `yaml:"public_key"`
+	Grant     *Grant `yaml:"grant,omitempty"` // what it is entitled to; optional (grant.go)
 }
 
 // Producer is a meter, or a concentrator that sends for many meters.

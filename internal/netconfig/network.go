@@ -147,6 +147,11 @@ func (n *Network) resolveParties() error {
 		if err != nil {
 			return err
 		}
+		if cs.Grant != nil {
+			if err := cs.Grant.check(cs.ID); err != nil {
+				return err
+			}
+		}
 		n.ConsumerKeys = append(n.ConsumerKeys, k)
 	}
 	for i, p := range c.Producers {

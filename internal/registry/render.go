@@ -44,7 +44,9 @@ func (e *Epoch) Render(next *Epoch, opts *RenderOptions) (*netconfig.Config, err
 		c.PPNs = append(c.PPNs, netconfig.PPN{ID: n.ID, X: n.X, PublicKey: n.PublicKey})
 	}
 	for _, cs := range e.Consumers {
-		c.Consumers = append(c.Consumers, netconfig.Consumer{ID: cs.ID, PublicKey: cs.PublicKey})
+		g := cs.Grant
+		c.Consumers = append(c.Consumers, netconfig.Consumer{ID: cs.ID, PublicKey: cs.PublicKey,
+			Grant: &netconfig.Grant{Kinds: g.Kinds, MinWindow: g.MinWindow, MinCohort: g.MinCohort}})
 	}
 	for _, p := range e.Producers {
 		c.Producers = append(c.Producers, netconfig.Producer{ID: p.ID, PublicKey: p.PublicKey})
