@@ -117,11 +117,17 @@ func TestRejectsBadAggregates(t *testing.T) {
 	wrongSlots.Slots = 3
 	shifted := f.aggregate(0, 0, 0, 0, sh[0], nil)
 	shifted.Window = 1 // replayed into another window
+	genuine := f.aggregate(0, 0, 0, 0, sh[0], nil)
+	good := genuine.Marshal()
 	tests := []struct {
 		name, reason string
 		msg          []byte
 	}{
 		{"garbage", "magic", []byte("not an aggregate")},
+		{"truncated", "truncated", good[:len(good)-3]},
+		{"header only", "truncated", good[:20]},
+		{"trailing bytes", "trailing", append(append([]byte(nil), good...), 0)},
+		{"oversized", "oversized", make([]byte, wire.MaxMessage+1)},
 		{"impostor PPN", "forged", impostor.Marshal()},
 		{"coverage changed", "forged", moved.Marshal()},
 		{"replayed window", "forged", shifted.Marshal()},
