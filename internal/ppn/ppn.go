@@ -363,6 +363,10 @@ func (p *PPN) Shutdown(ctx context.Context) error {
 		p.cancel()
 	}
 	p.wg.Wait()
+	if p.cancel != nil {
+		// The stream reader's last commit is done: this is where a restart resumes.
+		p.log.Info("ppn stopped", "committed_seq", p.committed.Load(), "sealed_through", int64(p.sealedNext.Load())-1)
+	}
 	var errs []error
 	if p.http != nil {
 		errs = append(errs, p.http.Shutdown(ctx))
