@@ -90,6 +90,7 @@ type Consumer struct {
 	ring  *seal.Keyring
 	comb  sharing.Combiner
 	rules []int
+	gate  *gate // release-time policy check (gate.go)
 
 	nats *daemon.NATS
 	js   jetstream.JetStream
@@ -169,6 +170,10 @@ func New(cfg Config) (*Consumer, error) {
 			c.rules = append(c.rules, i)
 			c.expected += int(cfg.Net.Config.Rounds.Count / r.K)
 		}
+	}
+	c.gate = newGate(cfg.Net, me, c.rules, c.reg)
+	if c.gate.off != "" {
+		c.log.Warn("release-time policy check off: results missing producers are released unchecked", "why", c.gate.off)
 	}
 	return c, nil
 }

@@ -227,6 +227,15 @@ func (c *Consumer) combine(k wkey, final bool) error {
 	}
 	slices.Sort(res.Mismatched)
 	res.Final = final || len(shares) == len(r.PPNs)
+	// Before a value missing producers is stored (and so served), the
+	// policy check decides the effective sets of everything released.
+	w, err := c.check(k, &res)
+	if err != nil {
+		return err
+	}
+	if w != nil {
+		res.Value, res.Values, res.Withheld = nil, nil, w
+	}
 	return c.storeResult(k, res)
 }
 
@@ -285,7 +294,7 @@ func (c *Consumer) recover(r *netconfig.ResolvedRule, k wkey, group []share) Res
 
 func (c *Consumer) storeResult(k wkey, res Result) error {
 	key := windowKey(k.rule, k.window)
-	wasFinal := false
+	wasFinal, wasWithheld := false, ""
 	var b []byte
 	err := c.db.Update(func(tx *bolt.Tx) error {
 		bk := tx.Bucket(bucketResults)
@@ -293,7 +302,13 @@ func (c *Consumer) storeResult(k wkey, res Result) error {
 			var o Result
 			if json.Unmarshal(old, &o) == nil {
 				wasFinal = o.Final
+				if o.Withheld != nil {
+					wasWithheld = o.Withheld.Reason
+				}
 			}
+		}
+		if err := recordRelease(tx, key, &res); err != nil {
+			return err
 		}
 		res.Final = res.Final || wasFinal // final stays final; late shares still refine the stored result
 		var err error
@@ -304,6 +319,13 @@ func (c *Consumer) storeResult(k wkey, res Result) error {
 	})
 	if err != nil {
 		return fmt.Errorf("consumer: store result: %v", err)
+	}
+	if w := res.Withheld; w != nil && w.Reason != wasWithheld {
+		if wasWithheld == "" {
+			c.gate.withheld.Inc()
+		}
+		c.log.Warn("result withheld by the release-time policy check", "rule", res.Rule, "window", k.window,
+			"missing", len(res.Missing), "reason", w.Reason, "refusals", w.Refusals, "leaks", w.Leaks)
 	}
 	if res.Final {
 		delete(c.pending, k)

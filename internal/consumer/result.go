@@ -20,6 +20,9 @@ type Result struct {
 	Checked    bool     `json:"checked"` // more than t shares: verified on one polynomial
 	Final      bool     `json:"final"`   // all w shares arrived, or the settle time passed
 	Error      string   `json:"error,omitempty"`
+	// Withheld, when set, says why the release-time policy check kept
+	// this result back (gate.go); Value and Values are then empty.
+	Withheld *Withheld `json:"withheld,omitempty"`
 	// Epoch and FirstRound are set when the consumer follows epochs
 	// (--kv): the configuration epoch of the result, and the global round
 	// of its round 0, so the window covers global rounds FirstRound +
