@@ -20,7 +20,8 @@
 //     the PPN starts (connecting and every fetch included), the rate in
 //     shares/s (one share per meter per round for this PPN).
 //   - End to end: each round's bundles are published (async, with the
-//     producers' message ids), then the seal marker; five PPNs ingest, emit
+//     producers' message ids), then the seal marker (authenticated as PPN
+//     0's, one HMAC tag per PPN: ppn.SealMarker); five PPNs ingest, emit
 //     their aggregated shares on the seal, the consumers recover the two
 //     one-round sum rules. The time from the first publish to the last
 //     final result is set beside the raw baseline for the same bundle bytes:
