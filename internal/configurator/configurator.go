@@ -36,14 +36,16 @@ type command struct {
 // commands lists the subcommands; add a line (and a file) per subcommand.
 func commands() map[string]command {
 	return map[string]command{
-		"check":      {"decide a rule set: grants, field bound, differencing leaks", runCheck},
-		"plan":       {"solve minPPN: which PPNs serve which consumers", runPlan},
-		"plan-bench": {"print the minPPN comparison tables of docs/minppn.md", runPlanBench},
-		"producers":  producersCommand(),
-		"ppns":       ppnsCommand(),
-		"consumers":  consumersCommand(),
-		"rules":      rulesCommand(),
-		"epoch":      epochCommand(),
+		"check":       {"decide a rule set: grants, field bound, differencing leaks", runCheck},
+		"plan":        {"solve minPPN: which PPNs serve which consumers", runPlan},
+		"plan-bench":  {"print the minPPN comparison tables of docs/minppn.md", runPlanBench},
+		"producers":   producersCommand(),
+		"ppns":        ppnsCommand(),
+		"consumers":   consumersCommand(),
+		"rules":       rulesCommand(),
+		"epoch":       epochCommand(),
+		"nkeys":       nkeysCommand(),
+		"nats-config": {"render a standalone nats-server's NKey users and permissions for an epoch", runNATSConfig},
 	}
 }
 

@@ -24,6 +24,9 @@ type Producer struct {
 	Max uint64 `json:"max"`
 	// PublicKey is the meter's X25519 public key, base64.
 	PublicKey string `json:"public_key"`
+	// NKey is the meter's NATS user public key ("U…"), optional; see
+	// nkey.go and configurator nats-config.
+	NKey string `json:"nkey,omitempty"`
 	// Enrolled is when it was added.
 	Enrolled time.Time `json:"enrolled"`
 }
@@ -40,6 +43,8 @@ type PPN struct {
 	Operator string `json:"operator"`
 	// PublicKey is the node's X25519 public key, base64.
 	PublicKey string `json:"public_key"`
+	// NKey is the node's NATS user public key ("U…"), optional.
+	NKey string `json:"nkey,omitempty"`
 	// Enrolled is when it was added.
 	Enrolled time.Time `json:"enrolled"`
 	// Retired, when set, is when it was retired; later epochs do not use it.
@@ -54,6 +59,8 @@ type Consumer struct {
 	Grant policy.FileGrant `json:"grant"`
 	// PublicKey is the consumer's X25519 public key, base64.
 	PublicKey string `json:"public_key"`
+	// NKey is the consumer's NATS user public key ("U…"), optional.
+	NKey string `json:"nkey,omitempty"`
 	// Enrolled is when it was added.
 	Enrolled time.Time `json:"enrolled"`
 }
@@ -209,6 +216,9 @@ func checkProducer(p *Producer) error {
 	if p.Max == 0 || p.Max > sharing.MaxMagnitude {
 		return fmt.Errorf("%w: producer %q max reading %d; declare the largest reading, 1 ≤ max ≤ (q−1)/2 = %d", ErrInvalid, p.ID, p.Max, sharing.MaxMagnitude)
 	}
+	if err := checkNKey("producer", p.ID, p.NKey); err != nil {
+		return err
+	}
 	return checkKey("producer", p.ID, p.PublicKey)
 }
 
@@ -225,6 +235,9 @@ func (r *Registry) AddPPN(n PPN) error {
 		return fmt.Errorf("%w: ppn %q capacity %d; give the sums per round it can add (≥ 1)", ErrInvalid, n.ID, n.Capacity)
 	}
 	if err := checkKey("ppn", n.ID, n.PublicKey); err != nil {
+		return err
+	}
+	if err := checkNKey("ppn", n.ID, n.NKey); err != nil {
 		return err
 	}
 	n.Enrolled, n.Retired = r.now().UTC(), nil
@@ -284,6 +297,9 @@ func (r *Registry) AddConsumer(c Consumer) error {
 		}
 	}
 	if err := checkKey("consumer", c.ID, c.PublicKey); err != nil {
+		return err
+	}
+	if err := checkNKey("consumer", c.ID, c.NKey); err != nil {
 		return err
 	}
 	c.Grant.Kinds = slices.Compact(slices.Sorted(slices.Values(g.Kinds)))
