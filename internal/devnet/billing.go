@@ -18,6 +18,7 @@ import (
 	"github.com/ppnet/ppnet/internal/billing/tariff"
 	"github.com/ppnet/ppnet/internal/billingd"
 	"github.com/ppnet/ppnet/internal/consumer"
+	"github.com/ppnet/ppnet/internal/fddm/bulletin"
 	"github.com/ppnet/ppnet/internal/netconfig"
 )
 
@@ -108,7 +109,8 @@ func RunWithBilling(ctx context.Context, o Options, b BillingOptions, w io.Write
 			fmt.Fprintln(w, why)
 		}
 	}
-	bd, err := d.startBilling(ctx, b)
+	held := heldCloser{ch: make(chan bulletin.PeriodClose, 1)}
+	bd, err := d.startBilling(ctx, b, held)
 	if err != nil {
 		return nil, err
 	}
@@ -137,6 +139,11 @@ func RunWithBilling(ctx context.Context, o Options, b BillingOptions, w io.Write
 	}
 	if err := d.reportBilling(bd, b, rep, w); err != nil {
 		return rep, err
+	}
+	if d.fed != nil {
+		if err := d.runMasking(ctx, bd, b, rep, held, w); err != nil {
+			return rep, err
+		}
 	}
 	if b.Serve {
 		fmt.Fprintf(w, "serving the billing UI at http://%s/ until Ctrl-C\n", bd.HTTPAddr())
@@ -184,7 +191,7 @@ func readingSpan(rounds uint64) string {
 }
 
 // startBilling runs the billing daemon on the utility consumer's results.
-func (d *Net) startBilling(ctx context.Context, b BillingOptions) (*billingd.Daemon, error) {
+func (d *Net) startBilling(ctx context.Context, b BillingOptions, held heldCloser) (*billingd.Daemon, error) {
 	var src *consumer.Consumer
 	var peers []billingd.Peer
 	for i, c := range d.Cfg.Consumers {
@@ -199,7 +206,11 @@ func (d *Net) startBilling(ctx context.Context, b BillingOptions) (*billingd.Dae
 	if src == nil {
 		return nil, errors.New("devnet: no utility consumer to bill from")
 	}
-	bd, err := billingd.New(billingd.Config{Source: src, Net: d.Net, Consumer: consumer.Config{ID: "utility"},
+	var closer billingd.PeriodCloser
+	if d.fed != nil {
+		closer = held
+	}
+	bd, err := billingd.New(billingd.Config{Source: src, PeriodCloser: closer, Net: d.Net, Consumer: consumer.Config{ID: "utility"},
 		DataDir: filepath.Join(b.Dir, "data"), SinkDir: filepath.Join(b.Dir, "notifications"), Synthetic: b.Customers,
 		Periods: []billingd.Period{{Name: b.Period, FirstRound: 0, LastRound: d.Opts.Rounds - 1}},
 		Poll:    200 * time.Millisecond, Logger: d.Opts.Logger, Utility: "ppnet devnet (demo utility)", Peers: peers, Tariff: b.Tariff})

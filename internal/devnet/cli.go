@@ -35,6 +35,14 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&b.Period, "billing-period", "", "name of the demo month, YYYY-MM (default: this month)")
 	fs.StringVar(&b.Tariff, "billing-tariff", "", "customers' tariff schedule (default kerc-lt2a-fy2025-26; example-tod-lt2a bills time-of-use bands from banded rules)")
 	fs.BoolVar(&b.Serve, "serve", false, "after the run, keep the network and the billing UI up until Ctrl-C")
+	var f FDDM
+	fs.IntVar(&f.Rounds, "fedavg-rounds", 4, "FedAvg rounds of the sensitivity model through the network (0: no FDDM: no FedAvg, no masking; see docs/fddm.md)")
+	fs.IntVar(&f.Participants, "fedavg-participants", 8, "FedAvg participants (each a producer of 9 component meters, training on its own household)")
+	fs.Uint64Var(&f.Stride, "fedavg-stride", 0, "data-plane rounds per FedAvg round (default ⌈(grace + 500ms)/round⌉, 7 at 100ms rounds)")
+	fs.Float64Var(&f.Threshold, "mask-threshold", 0.6, "after the billing close, mask readings whose sensitivity score exceeds this")
+	fs.Float64Var(&f.MaxShare, "mask-max-share", 0.5, "never mask more than this share of a meter's period")
+	fs.StringVar(&f.Strategy, "mask-strategy", "suppress", "masking: suppress, coarsen or generalise")
+	fs.Uint64Var(&f.CoarsenWh, "mask-coarsen-wh", 100, "coarsen step, Wh")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -46,6 +54,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "devnet: --meters %d --ppns %d --t %d --w %d --producers %d --rounds %d: need 1 ≤ t ≤ w ≤ ppns and at least one meter, producer and round\n",
 			o.Meters, o.PPNs, o.T, o.W, o.Producers, o.Rounds)
 		return 2
+	}
+	if f.Rounds > 0 {
+		o.FDDM = &f
 	}
 	if *verbose {
 		o.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))

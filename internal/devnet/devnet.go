@@ -62,6 +62,10 @@ type Options struct {
 	Tamper map[int]func(rule string, window uint64, vals []sharing.Element)
 	// CommitEvery is passed to every PPN (0: default).
 	CommitEvery int
+	// FDDM, if set, adds FedAvg participants and the coordinator to the
+	// network (fddm.go); RunWithBilling then masks the meters' history
+	// after the billing month's close.
+	FDDM *FDDM
 	// Extra rules are appended to the devnet's three (time-of-use bands,
 	// say). Round-of-day counts in the devnet's day: 96 rounds, or the
 	// whole run when R is not a multiple of 96.
@@ -149,6 +153,8 @@ type Net struct {
 	arrivals  *arrivals
 	readings  *lockedWriter
 	started   time.Time
+	fed       *fedState    // with Options.FDDM
+	extra     []*nats.Conn // connections the devnet itself uses (FDDM bulletin)
 }
 
 // Start generates the network, starts the NATS server (unless NATSURL is
@@ -172,6 +178,11 @@ func Start(ctx context.Context, o Options) (*Net, error) {
 	if d.Net, err = d.Cfg.Resolve(); err != nil {
 		return nil, err
 	}
+	if o.FDDM != nil {
+		if err := d.addFedAvg(); err != nil {
+			return nil, err
+		}
+	}
 	if err := newAuth(d); err != nil {
 		return nil, err
 	}
@@ -184,6 +195,12 @@ func Start(ctx context.Context, o Options) (*Net, error) {
 	}
 	if d.auth != nil {
 		if err := d.declareStreams(ctx); err != nil {
+			d.Close()
+			return nil, err
+		}
+	}
+	if d.fed != nil {
+		if err := d.declareBulletin(ctx); err != nil {
 			d.Close()
 			return nil, err
 		}
@@ -209,8 +226,16 @@ func (d *Net) startAll(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		out := d.arrivals.writer(c.ID)
+		if d.fed != nil && c.ID == FedAvgConsumer {
+			coord, err := d.coordinatorOut(ctx)
+			if err != nil {
+				return err
+			}
+			out = io.MultiWriter(out, coord)
+		}
 		cs, err := consumer.New(consumer.Config{ID: c.ID, NATS: d.URL, DataDir: filepath.Join(d.dir, "consumer-"+c.ID),
-			Settle: o.Settle, Net: d.Net, Key: d.Keys.Consumers[i], Out: d.arrivals.writer(c.ID), Logger: o.Logger,
+			Settle: o.Settle, Net: d.Net, Key: d.Keys.Consumers[i], Out: out, Logger: o.Logger,
 			Conn: nc, SkipStreams: nc != nil})
 		if err != nil {
 			return err
@@ -230,7 +255,13 @@ func (d *Net) startAll(ctx context.Context) error {
 		}
 	}
 	for i, p := range d.Cfg.Producers {
-		src, err := producer.NewHouseholdSource(nil, o.Seed)
+		var src producer.Source
+		var err error
+		if d.fed != nil && d.fed.participant(p.ID) {
+			src, err = d.fedSource(ctx, p.ID)
+		} else {
+			src, err = producer.NewHouseholdSource(nil, o.Seed)
+		}
 		if err != nil {
 			return err
 		}
@@ -240,7 +271,7 @@ func (d *Net) startAll(ctx context.Context) error {
 		}
 		cfg := producer.Config{ID: p.ID, NATS: d.URL, DataDir: filepath.Join(d.dir, "producer-"+p.ID), From: 0,
 			Net: d.Net, Key: d.Keys.Producers[i], Source: src, Logger: o.Logger, Conn: nc, SkipStreams: nc != nil}
-		if d.readings != nil {
+		if d.readings != nil && (d.fed == nil || !d.fed.participant(p.ID)) {
 			cfg.Readings = d.readings
 		}
 		pr, err := producer.New(cfg)
@@ -387,7 +418,14 @@ func (d *Net) Close() error {
 		errs = append(errs, c.Shutdown(ctx))
 	}
 	d.producers, d.consumers = nil, nil
+	d.fed.close()
 	d.closeConns()
+	d.mu.Lock()
+	for _, nc := range d.extra {
+		nc.Close()
+	}
+	d.extra = nil
+	d.mu.Unlock()
 	if d.server != nil {
 		d.server.Shutdown()
 		d.server.WaitForShutdown()

@@ -82,6 +82,7 @@ type Report struct {
 	Rounds     uint64
 	Readings   int           // readings stored by the meters
 	Elapsed    time.Duration // from the start of round 0 to the last final result
+	FDDM       *MaskReport   // FedAvg rounds and masking, with Options.FDDM and billing
 }
 
 // Verify stops the producers (they are done), reads the meters' own
@@ -220,7 +221,17 @@ func (rep *Report) Print(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "consumer\trule\twindow\trounds\tresult\tplain sum\tcovered\tmissing\tchecked\tfaulty\tok\t")
 	var lat []time.Duration
+	fed, fedOK, fedCovered := 0, 0, uint64(0)
 	for _, r := range rep.Rows {
+		if r.Consumer == FedAvgConsumer {
+			// One line for the 9 component rules (a window per round each).
+			fed++
+			if r.OK {
+				fedOK++
+			}
+			fedCovered += r.Covered
+			continue
+		}
 		res, plain := "", ""
 		if r.Value != nil {
 			res, plain = fmt.Sprint(*r.Value), fmt.Sprint(r.Plain)
@@ -245,6 +256,10 @@ func (rep *Report) Print(w io.Writer) {
 		}
 	}
 	tw.Flush()
+	if fed > 0 {
+		fmt.Fprintf(w, "%s: %d FedAvg component results (9 sum rules, one window per round; updates only in the rounds carrying FedAvg rounds), %d equal to the plain sums, %d (participant, round) updates covered\n",
+			FedAvgConsumer, fed, fedOK, fedCovered)
+	}
 	fmt.Fprintf(w, "\n%d results, %d mismatches; %d meters × %d rounds = %d readings stored by the meters\n",
 		len(rep.Rows), rep.Mismatches, rep.Meters, rep.Rounds, rep.Readings)
 	if len(lat) > 0 {

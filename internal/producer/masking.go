@@ -16,6 +16,7 @@ import (
 	"github.com/ppnet/ppnet/internal/fddm/mask"
 	"github.com/ppnet/ppnet/internal/fddm/model"
 	"github.com/ppnet/ppnet/internal/fddm/scrub"
+	"github.com/ppnet/ppnet/internal/netconfig"
 )
 
 // Masking configures the producer's dynamic masking job (docs/fddm.md):
@@ -32,6 +33,24 @@ type Masking struct {
 	// Profile is the population's mean reading per round of the day
 	// (Generalise only), an aggregate the network releases.
 	Profile []uint64
+	// Interval is the time one reading covers and Start the start of round
+	// 0's reading, for the model's time features. Defaults: the round
+	// duration and the start of round 0; a fast-clock network (the devnet:
+	// 100 ms rounds standing for 15-minute readings) sets both.
+	Interval time.Duration
+	Start    time.Time
+}
+
+// clock returns the start of round r's reading and the reading interval.
+func (mc *Masking) clock(n *netconfig.Network, r uint64) (time.Time, time.Duration) {
+	iv, st := mc.Interval, mc.Start
+	if iv <= 0 {
+		iv = n.Config.Rounds.Duration
+	}
+	if st.IsZero() {
+		st = n.RoundStart(0)
+	}
+	return st.Add(time.Duration(r) * iv), iv
 }
 
 // masker is the state of the masking job inside a Producer.
@@ -169,7 +188,8 @@ func (p *Producer) MaskPeriod(pc bulletin.PeriodClose, m model.Logistic) (int, e
 		return 0, errors.New("producer: masking is not configured")
 	}
 	kind := map[mask.Strategy]byte{mask.Generalise: MaskGeneralised, mask.Coarsen: MaskCoarsened, mask.Suppress: MaskSuppressed}[mc.Policy.Strategy]
-	perDay := uint64(24 * time.Hour / p.net.Config.Rounds.Duration)
+	_, iv := mc.clock(p.net, 0)
+	perDay := uint64(24 * time.Hour / iv)
 	masked := 0
 	err := p.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketReadings)
@@ -194,7 +214,8 @@ func (p *Producer) MaskPeriod(pc bulletin.PeriodClose, m model.Logistic) (int, e
 			if len(wh) == 0 {
 				continue
 			}
-			X, err := model.Features(nil, model.Series{Wh: wh, Start: p.net.RoundStart(rounds[0]), Interval: p.net.Config.Rounds.Duration}, model.NewBaseline(wh))
+			start, _ := mc.clock(p.net, rounds[0])
+			X, err := model.Features(nil, model.Series{Wh: wh, Start: start, Interval: iv}, model.NewBaseline(wh))
 			if err != nil {
 				return fmt.Errorf("producer: masking meter %s: %w", p.net.Meters[meter], err)
 			}

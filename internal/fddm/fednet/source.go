@@ -19,6 +19,7 @@ import (
 type Rounds struct {
 	First  uint64
 	Stride uint64 // default 1
+	Count  uint64 // FedAvg rounds (0: unbounded); later data-plane rounds carry none
 }
 
 func (m Rounds) stride() uint64 { return max(1, m.Stride) }
@@ -29,7 +30,11 @@ func (m Rounds) Of(tau uint64) (uint64, bool) {
 	if tau < m.First || (tau-m.First)%m.stride() != 0 {
 		return 0, false
 	}
-	return (tau - m.First) / m.stride(), true
+	r := (tau - m.First) / m.stride()
+	if m.Count > 0 && r >= m.Count {
+		return 0, false
+	}
+	return r, true
 }
 
 // Tau returns the data-plane round carrying FedAvg round r.
