@@ -303,8 +303,9 @@ func matches(labels map[string]string, terms []labelTerm) bool {
 // WithEffective returns a copy of p in which the rules named in sets use
 // the given producer ids instead of their resolved sets — the effective
 // sets of a release when some producers are missing. Rules not named keep
-// their sets. The configurator calls [Check] on the result before each
-// release whose effective sets changed.
+// their sets; every window of a named rule takes the effective set.
+// `configurator check -effective` runs [Check] on the result; a consumer
+// checking its real releases uses [Policy.WithReleases], window by window.
 func (p *Policy) WithEffective(sets map[string][]string) (*Policy, error) {
 	prodIdx := make(map[string]int, len(p.Producers))
 	for i, pr := range p.Producers {
