@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"mime"
 	"os"
 	"os/exec"
@@ -47,7 +48,9 @@ func browser(t *testing.T) context.Context {
 // TestBrowserE2E opens the UI in headless Chromium, finds a customer with
 // the htmx search, opens their bill, downloads the PDF from the page, pays
 // through the payment link, then opens the network page from the
-// navigation and checks htmx refreshes it. Screenshots of the bill and the
+// navigation and checks htmx refreshes it. On the customer page it checks
+// the chart of the meter's masked residual history (bars by kind,
+// suppressed readings as hatched gaps without a value). Screenshots of the bill and the
 // network page are saved as PNG to $PPNET_ARTIFACTS, or else to
 // ppnet-artifacts in the system temporary directory (the path is logged).
 func TestBrowserE2E(t *testing.T) {
@@ -72,7 +75,52 @@ func TestBrowserE2E(t *testing.T) {
 	}
 	err = chromedp.Do(ctx,
 		chromedp.Click(css(`#rows a.customer`)),
-		chromedp.WaitVisible(css(`a.bill`)),
+		chromedp.WaitVisible(css(`#history-chart`)),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The customer page charts the meter's residual history: one bar per
+	// reading, masked ones marked by kind, suppressed ones as hatched gaps
+	// whose tooltip has no value.
+	type chart struct {
+		Exact, Coarsen, Generalise, Suppress int
+		SuppressTitles                       []string
+		HatchFill                            string
+		Summary                              string
+	}
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[chart](`(() => {
+		const q = c => document.querySelectorAll('#history-chart rect.bar.' + c);
+		const sup = [...q('suppress')];
+		return {Exact: q('exact').length, Coarsen: q('coarsen').length, Generalise: q('generalise').length, Suppress: sup.length,
+			SuppressTitles: sup.map(r => r.querySelector('title').textContent),
+			HatchFill: sup.length ? getComputedStyle(sup[0]).fill : '',
+			Summary: document.querySelector('#history-summary').textContent};
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	exact, coarsened, generalised, suppressed := fakeCounts()
+	if got.Exact != exact || got.Coarsen != coarsened || got.Generalise != generalised || got.Suppress != suppressed {
+		t.Fatalf("chart bars %+v, want %d exact, %d coarsened, %d generalised, %d suppressed", got, exact, coarsened, generalised, suppressed)
+	}
+	for _, title := range got.SuppressTitles {
+		if !strings.Contains(title, "suppressed") || strings.Contains(title, "Wh") {
+			t.Fatalf("suppressed bar's tooltip %q: want the marker and no value", title)
+		}
+	}
+	if !strings.Contains(got.HatchFill, "hatch") {
+		t.Fatalf("suppressed bars filled %q, want the hatch pattern", got.HatchFill)
+	}
+	if !strings.Contains(got.Summary, fmt.Sprintf("%d suppressed", suppressed)) {
+		t.Fatalf("history summary %q", got.Summary)
+	}
+	histShot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	saveArtifact(t, "billing-ui-customer-history.png", histShot)
+	err = chromedp.Do(ctx,
 		chromedp.Click(css(`a.bill`)),
 		chromedp.WaitVisible(css(`#pdf`)),
 	)

@@ -44,6 +44,7 @@ type ui struct {
 	svc     *billing.Service
 	log     *slog.Logger
 	netView func(context.Context) NetworkView
+	history HistorySource
 	pages   map[string]*template.Template
 }
 
@@ -53,6 +54,10 @@ type Options struct {
 	// Network gathers the network page (/network, /api/network); the
 	// billing consumer daemon provides it. Nil: those paths answer 404.
 	Network func(context.Context) NetworkView
+	// History fetches a customer's meter's residual history (masked by
+	// FDDM after billing) from its producer for the customer page's chart.
+	// Nil: the page shows no history.
+	History HistorySource
 }
 
 // Handler serves the UI on its own mux. log may be nil.
@@ -70,7 +75,7 @@ func New(svc *billing.Service, o *Options) (http.Handler, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	funcs := template.FuncMap{"rupees": tariff.Rupees, "kwh": tariff.Milli}
-	u := &ui{svc: svc, log: log, netView: o.Network, pages: map[string]*template.Template{}}
+	u := &ui{svc: svc, log: log, netView: o.Network, history: o.History, pages: map[string]*template.Template{}}
 	for _, p := range []string{"customers", "customer", "bill", "network"} {
 		t, err := template.New(p).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+p+".html")
 		if err != nil {
@@ -160,7 +165,8 @@ func (u *ui) customer(w http.ResponseWriter, r *http.Request) {
 	for i, j := 0, len(bills)-1; i < j; i, j = i+1, j-1 { // newest first
 		bills[i], bills[j] = bills[j], bills[i]
 	}
-	u.render(w, "customer", "layout", map[string]any{"Title": c.ID, "Customer": c, "Bills": bills})
+	u.render(w, "customer", "layout", map[string]any{"Title": c.ID, "Customer": c, "Bills": bills,
+		"History": u.customerHistory(r.Context(), c.MeterID)})
 }
 
 func billID(r *http.Request) string {

@@ -56,7 +56,8 @@ func demo(t *testing.T) (*httptest.Server, []customer.Customer) {
 	if _, err := svc.IssuePeriod("2026-03", []bill.Totals{tot}); err != nil {
 		t.Fatal(err)
 	}
-	h, err := New(svc, &Options{Network: fakeNetwork()})
+	prod := fakeProducer(t)
+	h, err := New(svc, &Options{Network: fakeNetwork(), History: HTTPHistory{URL: prod.URL + "/history?meter={meter}"}})
 	if err != nil {
 		t.Fatal(err)
 	}
