@@ -53,6 +53,7 @@ import (
 	"github.com/ppnet/ppnet/internal/billing"
 	"github.com/ppnet/ppnet/internal/billing/bill"
 	"github.com/ppnet/ppnet/internal/billing/notify"
+	"github.com/ppnet/ppnet/internal/billing/web"
 	"github.com/ppnet/ppnet/internal/consumer"
 	"github.com/ppnet/ppnet/internal/daemon"
 	"github.com/ppnet/ppnet/internal/netconfig"
@@ -95,6 +96,12 @@ type Config struct {
 	// PeriodCloser, if set, is told each issued period (KVCloser: the FDDM
 	// bulletin bucket), so meters mask it (periodclose.go).
 	PeriodCloser PeriodCloser `yaml:"-"`
+	// HistoryURL is where the UI fetches a customer's meter's residual
+	// (FDDM-masked) history: the producer's GET /history, {meter} replaced
+	// by the meter id, e.g. http://producer-c1:9101/history?meter={meter}
+	// (--history-url). History, set by an embedder, takes precedence.
+	HistoryURL string            `yaml:"history_url"`
+	History    web.HistorySource `yaml:"-"`
 }
 
 // PeriodStatus is the state of one billing period.

@@ -42,6 +42,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.SinkDir, "sink", cfg.SinkDir, "demo: write SMS and e-mail as files into DIR instead of sending")
 	addSenderFlags(fs, &cfg.SMS, &cfg.Email)
 	fs.StringVar(&cfg.PayBase, "pay-base", cfg.PayBase, "payment link base URL (default http://<http address>)")
+	fs.StringVar(&cfg.HistoryURL, "history-url", cfg.HistoryURL, "producer /history URL for the UI's masked residual history, {meter} replaced, e.g. http://127.0.0.1:9101/history?meter={meter}")
 	fs.DurationVar(&cfg.Poll, "poll", cfg.Poll, "how often to check results and the outbox (default 1s)")
 	fs.Func("period", "billing period NAME:FIRST-LAST in rounds, e.g. 2026-03:0-2975 (repeatable; default calendar months)", func(s string) error {
 		p, err := ParsePeriod(s)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -57,7 +58,14 @@ func (d *Daemon) openService() error {
 		Utility: d.cfg.Utility, PayKey: payKey, PayBaseURL: base, ContactKey: contactKey, Senders: d.senders, Outbox: ob}); err != nil {
 		return err
 	}
-	if d.ui, err = web.New(d.svc, &web.Options{Log: d.log, Network: d.Network}); err != nil {
+	hist := d.cfg.History
+	if hist == nil && d.cfg.HistoryURL != "" {
+		if !strings.Contains(d.cfg.HistoryURL, "{meter}") {
+			return fmt.Errorf("billingd: history_url %q has no {meter}; fix: e.g. http://HOST:PORT/history?meter={meter}", d.cfg.HistoryURL)
+		}
+		hist = web.HTTPHistory{URL: d.cfg.HistoryURL}
+	}
+	if d.ui, err = web.New(d.svc, &web.Options{Log: d.log, Network: d.Network, History: hist}); err != nil {
 		return err
 	}
 	return d.registerCustomers()

@@ -16,6 +16,7 @@ import (
 	"github.com/ppnet/ppnet/internal/billing/bill"
 	"github.com/ppnet/ppnet/internal/billing/customer"
 	"github.com/ppnet/ppnet/internal/billing/tariff"
+	"github.com/ppnet/ppnet/internal/billing/web"
 	"github.com/ppnet/ppnet/internal/billingd"
 	"github.com/ppnet/ppnet/internal/consumer"
 	"github.com/ppnet/ppnet/internal/fddm/bulletin"
@@ -210,7 +211,11 @@ func (d *Net) startBilling(ctx context.Context, b BillingOptions, held heldClose
 	if d.fed != nil {
 		closer = held
 	}
-	bd, err := billingd.New(billingd.Config{Source: src, PeriodCloser: closer, Net: d.Net, Consumer: consumer.Config{ID: "utility"},
+	var hist web.HistorySource
+	if d.fed != nil {
+		hist = web.HistoryFunc(d.webHistory)
+	}
+	bd, err := billingd.New(billingd.Config{Source: src, PeriodCloser: closer, History: hist, Net: d.Net, Consumer: consumer.Config{ID: "utility"},
 		DataDir: filepath.Join(b.Dir, "data"), SinkDir: filepath.Join(b.Dir, "notifications"), Synthetic: b.Customers,
 		Periods: []billingd.Period{{Name: b.Period, FirstRound: 0, LastRound: d.Opts.Rounds - 1}},
 		Poll:    200 * time.Millisecond, Logger: d.Opts.Logger, Utility: "ppnet devnet (demo utility)", Peers: peers, Tariff: b.Tariff})

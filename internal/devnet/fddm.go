@@ -22,6 +22,7 @@ import (
 
 	"github.com/ppnet/ppnet/internal/billing"
 	"github.com/ppnet/ppnet/internal/billing/bill"
+	"github.com/ppnet/ppnet/internal/billing/web"
 	"github.com/ppnet/ppnet/internal/billingd"
 	"github.com/ppnet/ppnet/internal/fddm/bulletin"
 	"github.com/ppnet/ppnet/internal/fddm/fedavg"
@@ -672,4 +673,19 @@ func writeJSON(path string, v any) error {
 		return fmt.Errorf("devnet: %v", err)
 	}
 	return nil
+}
+
+// webHistory is the billing UI's history source in the devnet: the
+// meter's producer's /history, in process (available once the producers
+// run the masking job, after the billing close).
+func (d *Net) webHistory(ctx context.Context, meter string) (*web.History, error) {
+	h, err := d.History(ctx, meter, 0, d.Opts.Rounds-1)
+	if err != nil {
+		return nil, err
+	}
+	out := &web.History{Meter: h.Meter, From: h.From, To: h.To}
+	for _, r := range h.Readings {
+		out.Readings = append(out.Readings, web.HistoryReading{Round: r.Round, Start: r.Start, Wh: r.Wh, Masked: r.Masked, Mask: r.Mask})
+	}
+	return out, nil
 }

@@ -83,4 +83,7 @@ func TestFDDMMaskingKeepsBills(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, "fddm", "fddm-model.json")); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := os.Stat(filepath.Join(out, "billing", "bills.jsonl")); err != nil {
+		t.Fatal(err)
+	}
 }
