@@ -57,6 +57,18 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if f.Rounds > 0 {
 		o.FDDM = &f
+		set := false
+		fs.Visit(func(fl *flag.Flag) { set = set || fl.Name == "fedavg-rounds" })
+		od := o
+		od.defaults()
+		if err := (&FDDM{Rounds: f.Rounds, Stride: f.Stride}).fit(od); err != nil {
+			if set {
+				fmt.Fprintln(stderr, err)
+				return 2
+			}
+			fmt.Fprintf(stdout, "FDDM off: a %d-round run is too short for %d FedAvg rounds (give --rounds 48 or more, or --fedavg-rounds)\n", o.Rounds, f.Rounds)
+			o.FDDM = nil
+		}
 	}
 	if *verbose {
 		o.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -86,6 +86,20 @@ func (f *FDDM) defaults() {
 	}
 }
 
+// fit sets f's defaults for a run of o (defaults applied) and checks that
+// the FedAvg rounds end before the run does.
+func (f *FDDM) fit(o Options) error {
+	f.defaults()
+	if f.Stride == 0 {
+		f.Stride = max(2, uint64((o.Grace+500*time.Millisecond+o.Round-1)/o.Round))
+	}
+	last := fedavgFirst + uint64(f.Rounds-1)*f.Stride
+	if f.Rounds < 1 || last+1 >= o.Rounds {
+		return fmt.Errorf("devnet: %d FedAvg rounds at stride %d need more than %d data-plane rounds; fix: fewer --fedavg-rounds or more --rounds", f.Rounds, f.Stride, last+1)
+	}
+	return nil
+}
+
 // policy is the masking policy of f.
 func (f *FDDM) policy() (mask.Policy, error) {
 	s, err := mask.ParseStrategy(f.Strategy)
@@ -131,14 +145,8 @@ func (s *fedState) participant(id string) bool { return s.clients[id] != nil }
 // run's day 0), features and meter-computed labels (model.Labels).
 func (d *Net) addFedAvg() error {
 	f := *d.Opts.FDDM
-	f.defaults()
-	if f.Stride == 0 {
-		o := d.Opts
-		f.Stride = max(2, uint64((o.Grace+500*time.Millisecond+o.Round-1)/o.Round))
-	}
-	last := fedavgFirst + uint64(f.Rounds-1)*f.Stride
-	if f.Rounds < 1 || last+1 >= d.Opts.Rounds {
-		return fmt.Errorf("devnet: %d FedAvg rounds at stride %d need more than %d data-plane rounds; fix: fewer --fedavg-rounds or more --rounds", f.Rounds, f.Stride, last+1)
+	if err := f.fit(d.Opts); err != nil {
+		return err
 	}
 	if f.Participants < 1 || f.Participants > d.Opts.Meters {
 		return fmt.Errorf("devnet: %d FedAvg participants but only %d meters; fix: --fedavg-participants ≤ --meters", f.Participants, d.Opts.Meters)
