@@ -9,11 +9,12 @@ import (
 	"syscall"
 
 	"github.com/ppnet/ppnet/internal/consumer"
+	"github.com/ppnet/ppnet/internal/fddm/fednet"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := consumer.Main(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	code := consumer.MainWith(ctx, os.Args[1:], os.Stdout, os.Stderr, consumer.Hooks{Coordinate: fednet.Coordinate})
 	stop()
 	os.Exit(code)
 }

@@ -8,12 +8,13 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/ppnet/ppnet/internal/fddm/fednet"
 	"github.com/ppnet/ppnet/internal/producer"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := producer.Main(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	code := producer.MainWith(ctx, os.Args[1:], os.Stdout, os.Stderr, producer.Hooks{Participate: fednet.Participate})
 	stop()
 	os.Exit(code)
 }

@@ -96,6 +96,10 @@ type Config struct {
 	// PeriodCloser, if set, is told each issued period (KVCloser: the FDDM
 	// bulletin bucket), so meters mask it (periodclose.go).
 	PeriodCloser PeriodCloser `yaml:"-"`
+	// CloseBucket, if set (--close-bucket, e.g. ppnet_fddm), publishes each
+	// final period's close to this FDDM bulletin bucket on the consumer's
+	// connection (KVCloser), so that meters with the masking job mask it.
+	CloseBucket string `yaml:"close_bucket"`
 	// HistoryURL is where the UI fetches a customer's meter's residual
 	// (FDDM-masked) history: the producer's GET /history, {meter} replaced
 	// by the meter id, e.g. http://producer-c1:9101/history?meter={meter}
@@ -303,6 +307,14 @@ func (d *Daemon) Start(ctx context.Context) error {
 			d.db.Close()
 			return err
 		}
+	}
+	if err := d.bindCloser(ctx); err != nil {
+		if d.cons != nil {
+			_ = d.cons.Shutdown(ctx)
+		}
+		d.stopHTTP()
+		d.db.Close()
+		return err
 	}
 	d.log.Info("billing consumer started", "ui", "http://"+d.http.Addr()+"/", "periods", len(d.status), "rules", len(d.cfg.Rules))
 	rctx, cancel := context.WithCancel(context.Background())

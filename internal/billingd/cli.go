@@ -43,6 +43,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	addSenderFlags(fs, &cfg.SMS, &cfg.Email)
 	fs.StringVar(&cfg.PayBase, "pay-base", cfg.PayBase, "payment link base URL (default http://<http address>)")
 	fs.StringVar(&cfg.HistoryURL, "history-url", cfg.HistoryURL, "producer /history URL for the UI's masked residual history, {meter} replaced, e.g. http://127.0.0.1:9101/history?meter={meter}")
+	fs.StringVar(&cfg.CloseBucket, "close-bucket", cfg.CloseBucket, "publish each final period's close to this FDDM bucket (e.g. ppnet_fddm) so meters mask it (docs/fddm.md)")
 	fs.DurationVar(&cfg.Poll, "poll", cfg.Poll, "how often to check results and the outbox (default 1s)")
 	fs.Func("period", "billing period NAME:FIRST-LAST in rounds, e.g. 2026-03:0-2975 (repeatable; default calendar months)", func(s string) error {
 		p, err := ParsePeriod(s)

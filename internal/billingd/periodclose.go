@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -59,4 +61,24 @@ func (d *Daemon) publishClose(p Period, rep billing.Report) {
 		return
 	}
 	d.log.Info("period closed for masking", "period", p.Name)
+}
+
+// bindCloser sets the PeriodCloser from CloseBucket, on the consumer's
+// connection.
+func (d *Daemon) bindCloser(ctx context.Context) error {
+	if d.cfg.CloseBucket == "" || d.cfg.PeriodCloser != nil {
+		return nil
+	}
+	if d.cons == nil {
+		return errors.New("billingd: close_bucket needs the daemon's own consumer (an embedder with Config.Source sets PeriodCloser)")
+	}
+	bctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	kv, err := bulletin.Bind(bctx, d.cons.JetStream(), d.cfg.CloseBucket, d.cons.Declares())
+	if err != nil {
+		return fmt.Errorf("billingd: close_bucket: %w", err)
+	}
+	d.cfg.PeriodCloser = KVCloser{KV: kv}
+	d.log.Info("period closes are published for masking", "bucket", d.cfg.CloseBucket)
+	return nil
 }

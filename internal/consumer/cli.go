@@ -12,11 +12,23 @@ import (
 	"github.com/ppnet/ppnet/internal/epochs"
 )
 
-// Main is the consumer command: it loads --config (a YAML Config), applies
-// the flags over it, runs until ctx ends (or, with --exit-when-done, until
-// every window of its rules has a final result) and returns the exit code.
+// Hooks are the parts of the consumer command that live in packages built
+// on this one.
+type Hooks struct {
+	Coordinate Coordinate // FedAvg coordinator (fednet.Coordinate)
+}
+
+// Main is MainWith without hooks: a consumer that cannot coordinate FedAvg.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	cfg := Config{NATSPort: -1}
+	return MainWith(ctx, args, stdout, stderr, Hooks{})
+}
+
+// MainWith is the consumer command: it loads --config (a YAML Config),
+// applies the flags over it, runs until ctx ends (or, with
+// --exit-when-done, until every window of its rules has a final result)
+// and returns the exit code.
+func MainWith(ctx context.Context, args []string, stdout, stderr io.Writer, h Hooks) int {
+	cfg := Config{NATSPort: -1, Coordinate: h.Coordinate}
 	if p := daemon.ConfigFlag(args); p != "" {
 		if err := daemon.LoadYAML(p, &cfg); err != nil {
 			fmt.Fprintln(stderr, err)
@@ -60,6 +72,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if cfg.KV != "" {
+		if cfg.FedAvg != nil {
+			fmt.Fprintln(stderr, "consumer: fedavg needs --network: a consumer following --kv does not coordinate yet")
+			return 2
+		}
 		if *untilDone {
 			fmt.Fprintln(stderr, "consumer: --exit-when-done needs --network: a followed bucket has no last epoch")
 			return 2

@@ -40,6 +40,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/ppnet/ppnet/internal/daemon"
+	"github.com/ppnet/ppnet/internal/fddm/fedavg"
 	"github.com/ppnet/ppnet/internal/natsauth"
 	"github.com/ppnet/ppnet/internal/natsx"
 	"github.com/ppnet/ppnet/internal/netconfig"
@@ -62,6 +63,11 @@ type Config struct {
 	NATSAuth daemon.NATSAuth `yaml:",inline"`
 	HTTP     string          `yaml:"http"`   // results/metrics/healthz address (default 127.0.0.1:0)
 	Settle   time.Duration   `yaml:"settle"` // how long to wait for the last of w shares (default 2s)
+	// FedAvg (`fedavg:`) runs the FedAvg coordinator on the consumer's
+	// component rules (docs/fddm.md); it needs Coordinate (cmd/consumer
+	// sets fednet.Coordinate).
+	FedAvg     *fedavg.Settings `yaml:"fedavg"`
+	Coordinate Coordinate       `yaml:"-"`
 
 	Net      *netconfig.Network   `yaml:"-"`
 	Key      *ecdh.PrivateKey     `yaml:"-"`
@@ -210,6 +216,9 @@ func (c *Consumer) Start(ctx context.Context) error {
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if err := c.ensureStreams(sctx); err != nil {
+		return c.fail(err)
+	}
+	if err := c.startCoordinator(sctx); err != nil {
 		return c.fail(err)
 	}
 	occ := jetstream.OrderedConsumerConfig{FilterSubjects: []string{c.net.AggregateSubject(c.me)}, DeliverPolicy: jetstream.DeliverAllPolicy}

@@ -74,11 +74,16 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		o.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	if *write != "" {
-		if err := WriteGenerated(*write, o, *startIn); err != nil {
+		set, err := WriteGenerated(*write, o, *startIn)
+		if err != nil {
 			fmt.Fprintln(stderr, err)
 			return 1
 		}
 		fmt.Fprintf(stdout, "wrote %s/network.yaml and %s/keys/\n", *write, *write)
+		if set != nil {
+			fmt.Fprintf(stdout, "wrote %s/fedavg.yaml: FedAvg rounds %d at stride %d from round %d, participants f001…f%03d (producers) and consumer %s; give each the fedavg: section (docs/fddm.md)\n",
+				*write, set.Rounds, set.Stride, set.First, o.FDDM.Participants, FedAvgConsumer)
+		}
 		if o.Secure {
 			fmt.Fprintf(stdout, "wrote NATS users and user keys to %s/keys/nats/ (users.yaml for the server; streams are declared by admin-%s.nkey)\n", *write, WrittenAdminID)
 		}

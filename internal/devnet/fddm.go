@@ -157,40 +157,11 @@ func (d *Net) addFedAvg() error {
 	}
 	perDay := 96
 	samples := f.TrainDays * perDay
-	codec, err := fedavg.NewCodec(fedavg.CodecOptions{MaxSamples: uint64(samples), Producers: f.Participants})
-	if err != nil {
-		return fmt.Errorf("devnet: fedavg: %w", err)
-	}
-	s := &fedState{opts: f, codec: codec, clients: map[string]*fedavg.Local{}, policy: pol, maskers: map[string]*producer.Producer{}}
-	newKey := func() (string, *ecdh.PrivateKey, error) {
-		k, err := seal.GenerateKey(rand.Reader)
-		if err != nil {
-			return "", nil, err
-		}
-		return seal.EncodeKey(k.PublicKey().Bytes()), k, nil
-	}
-	pub, k, err := newKey()
+	ids, codec, err := addFedAvgConfig(d.Cfg, d.Keys, f, d.Opts.W)
 	if err != nil {
 		return err
 	}
-	d.Cfg.Consumers = append(d.Cfg.Consumers, netconfig.Consumer{ID: FedAvgConsumer, PublicKey: pub})
-	d.Keys.Consumers = append(d.Keys.Consumers, k)
-	for i := range f.Participants {
-		id := fmt.Sprintf("f%03d", i+1)
-		s.ids = append(s.ids, id)
-		pub, k, err := newKey()
-		if err != nil {
-			return err
-		}
-		d.Cfg.Producers = append(d.Cfg.Producers, netconfig.Producer{ID: id, PublicKey: pub})
-		d.Keys.Producers = append(d.Keys.Producers, k)
-	}
-	var ppns []string
-	for _, p := range d.Cfg.PPNs[:d.Opts.W] {
-		ppns = append(ppns, p.ID)
-	}
-	fednet.AddRules(d.Cfg, s.ids, codec.Len(model.Dim), FedAvgConsumer, "fedavg", ppns)
-	d.Cfg.MaxReading = max(d.Cfg.MaxReading, codec.MaxComponent())
+	s := &fedState{opts: f, codec: codec, ids: ids, clients: map[string]*fedavg.Local{}, policy: pol, maskers: map[string]*producer.Producer{}}
 	if d.Net, err = d.Cfg.Resolve(); err != nil {
 		return fmt.Errorf("devnet: network with FedAvg: %w; fix: fewer --fedavg-participants or meters, or --fedavg-rounds 0", err)
 	}
@@ -201,20 +172,17 @@ func (d *Net) addFedAvg() error {
 	}
 	s.interval, s.start = pop.Interval(), pop.IntervalStart(0)
 	firstDay := int64((d.Opts.Rounds + 95) / 96)
-	labels := model.DefaultLabels()
-	train := model.DefaultTrain()
 	for i, id := range s.ids {
 		m := uint64(i) // the household of meter i (m00001…)
 		wh := make([]uint64, 0, samples)
 		for r := range pop.Meter(m).Readings(firstDay*int64(perDay), samples) {
 			wh = append(wh, r.Wh)
 		}
-		b := model.NewBaseline(wh)
-		X, err := model.Features(nil, model.Series{Wh: wh, Start: pop.IntervalStart(firstDay * int64(perDay)), Interval: pop.Interval()}, b)
+		local, err := fednet.NewLocal(uint64(i), model.Series{Wh: wh, Start: pop.IntervalStart(firstDay * int64(perDay)), Interval: pop.Interval()}, codec)
 		if err != nil {
 			return fmt.Errorf("devnet: participant %s: %w", id, err)
 		}
-		s.clients[id] = &fedavg.Local{Producer: uint64(i), X: X, Y: labels.Label(nil, wh, b), Train: train, Codec: codec}
+		s.clients[id] = local
 		s.meters = append(s.meters, m)
 	}
 	if pol.Strategy == mask.Generalise {
@@ -222,6 +190,48 @@ func (d *Net) addFedAvg() error {
 	}
 	d.fed = s
 	return nil
+}
+
+// addFedAvgConfig adds f's participants f001… (keys in k), the
+// coordinator consumer and the component rules over the first w PPNs to c,
+// and raises c's max_reading to the codec's largest component. It returns
+// the participants' ids and the codec (TrainDays·96 samples at most).
+func addFedAvgConfig(c *netconfig.Config, k *netconfig.Keys, f FDDM, w int) ([]string, *fedavg.Codec, error) {
+	codec, err := fedavg.NewCodec(fedavg.CodecOptions{MaxSamples: uint64(f.TrainDays * 96), Producers: f.Participants})
+	if err != nil {
+		return nil, nil, fmt.Errorf("devnet: fedavg: %w", err)
+	}
+	newKey := func() (string, *ecdh.PrivateKey, error) {
+		k, err := seal.GenerateKey(rand.Reader)
+		if err != nil {
+			return "", nil, err
+		}
+		return seal.EncodeKey(k.PublicKey().Bytes()), k, nil
+	}
+	pub, key, err := newKey()
+	if err != nil {
+		return nil, nil, err
+	}
+	c.Consumers = append(c.Consumers, netconfig.Consumer{ID: FedAvgConsumer, PublicKey: pub})
+	k.Consumers = append(k.Consumers, key)
+	var ids []string
+	for i := range f.Participants {
+		id := fmt.Sprintf("f%03d", i+1)
+		ids = append(ids, id)
+		pub, key, err := newKey()
+		if err != nil {
+			return nil, nil, err
+		}
+		c.Producers = append(c.Producers, netconfig.Producer{ID: id, PublicKey: pub})
+		k.Producers = append(k.Producers, key)
+	}
+	var ppns []string
+	for _, p := range c.PPNs[:w] {
+		ppns = append(ppns, p.ID)
+	}
+	fednet.AddRules(c, ids, codec.Len(model.Dim), FedAvgConsumer, "fedavg", ppns)
+	c.MaxReading = max(c.MaxReading, codec.MaxComponent())
+	return ids, codec, nil
 }
 
 // profile is the population's mean reading per round of the day over the

@@ -8,6 +8,10 @@ import (
 	"path/filepath"
 	"time"
 
+	"gopkg.in/yaml.v3"
+
+	"github.com/ppnet/ppnet/internal/fddm/bulletin"
+	"github.com/ppnet/ppnet/internal/fddm/fedavg"
 	"github.com/ppnet/ppnet/internal/natsauth"
 	"github.com/ppnet/ppnet/internal/netconfig"
 	"github.com/ppnet/ppnet/internal/seal"
@@ -62,27 +66,55 @@ func WriteNetwork(dir string, c *netconfig.Config, k *netconfig.Keys) error {
 // also writes the NATS users file and one NKey user key per role identity
 // (and the admin, id "admin", who declares the streams) to dir/keys/nats:
 // users.yaml and <role>-<id>.nkey (mode 0600; docs/security.md).
-func WriteGenerated(dir string, o Options, startIn time.Duration) error {
+//
+// With o.FDDM it adds the FedAvg participants f001…, consumer fedavg and the
+// component rules (as the devnet does) and writes dir/fedavg.yaml: the
+// fedavg: settings that consumer fedavg and every participant's producer
+// must be given. It returns those settings (nil without o.FDDM).
+func WriteGenerated(dir string, o Options, startIn time.Duration) (*fedavg.Settings, error) {
 	o.defaults()
 	c, k, err := netconfig.Generate(o.spec(time.Now().Add(startIn)), rand.Reader)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	var set *fedavg.Settings
+	if o.FDDM != nil {
+		f := *o.FDDM
+		if err := f.fit(o); err != nil {
+			return nil, err
+		}
+		if f.Participants < 1 {
+			return nil, fmt.Errorf("devnet: %d FedAvg participants; fix: --fedavg-participants ≥ 1, or --fedavg-rounds 0", f.Participants)
+		}
+		if _, _, err := addFedAvgConfig(c, k, f, o.W); err != nil {
+			return nil, err
+		}
+		set = &fedavg.Settings{Prefix: "fedavg", First: fedavgFirst, Stride: f.Stride, Rounds: uint64(f.Rounds), MaxSamples: uint64(f.TrainDays * 96), Bucket: bulletin.Bucket}
 	}
 	if err := WriteNetwork(dir, c, k); err != nil {
-		return err
+		return nil, err
+	}
+	if set != nil {
+		b, err := yaml.Marshal(map[string]*fedavg.Settings{"fedavg": set})
+		if err != nil {
+			return nil, fmt.Errorf("devnet: %v", err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "fedavg.yaml"), b, 0o644); err != nil {
+			return nil, fmt.Errorf("devnet: %v", err)
+		}
 	}
 	if !o.Secure {
-		return nil
+		return set, nil
 	}
 	n, err := c.Resolve()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	nk, err := natsauth.Generate(n, WrittenAdminID, rand.Reader)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return nk.WriteFiles(filepath.Join(dir, "keys", "nats"))
+	return set, nk.WriteFiles(filepath.Join(dir, "keys", "nats"))
 }
 
 // WrittenAdminID is the id of the admin whose key WriteGenerated writes

@@ -12,11 +12,25 @@ import (
 	"github.com/ppnet/ppnet/internal/epochs"
 )
 
-// Main is the producer command: it loads --config (a YAML Config), applies
-// the flags over it, runs until ctx ends (or, with --exit-when-done, until
-// every round of the epoch is acknowledged) and returns the exit code.
+// Hooks are the parts of the producer command that live in packages built
+// on this one.
+type Hooks struct {
+	Participate Participate // FedAvg participation (fednet.Participate)
+}
+
+// Main is MainWith without hooks: a producer that cannot take part in
+// FedAvg.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	cfg := Config{From: -1, NATSPort: -1}
+	return MainWith(ctx, args, stdout, stderr, Hooks{})
+}
+
+// MainWith is the producer command: it loads --config (a YAML Config),
+// applies the flags over it, runs until ctx ends (or, with
+// --exit-when-done, until every round of the epoch is acknowledged; with
+// --exit-when-masked, until that period is masked) and returns the exit
+// code.
+func MainWith(ctx context.Context, args []string, stdout, stderr io.Writer, h Hooks) int {
+	cfg := Config{From: -1, NATSPort: -1, Participate: h.Participate}
 	if p := daemon.ConfigFlag(args); p != "" {
 		if err := daemon.LoadYAML(p, &cfg); err != nil {
 			fmt.Fprintln(stderr, err)
@@ -40,8 +54,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Int64Var(&cfg.From, "from", cfg.From, "first round to produce (-1: the current round)")
 	fs.BoolVar(&cfg.SkipStreams, "skip-streams", cfg.SkipStreams, "do not declare the streams (an admin does; needed under per-role NATS permissions)")
 	cfg.NATSAuth.AddFlags(fs)
+	addMaskingFlags(fs, &cfg)
 	level := fs.String("log", "info", "log level: debug, info, warn, error")
 	untilDone := fs.Bool("exit-when-done", false, "exit once every round of the epoch is acknowledged (bounded epochs)")
+	untilMasked := fs.String("exit-when-masked", "", "with masking: exit once this billing period (e.g. 2026-03) is masked and every round is acknowledged")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -58,7 +74,15 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 2
 	}
+	if *untilMasked != "" && cfg.MaskingFile == nil {
+		fmt.Fprintln(stderr, "producer: --exit-when-masked needs the masking job; add --mask or a masking: section")
+		return 2
+	}
 	if cfg.KV != "" {
+		if cfg.FedAvg != nil || cfg.MaskingFile != nil || *untilMasked != "" {
+			fmt.Fprintln(stderr, "producer: fedavg and masking need --network: a producer following --kv does not run them yet")
+			return 2
+		}
 		if *untilDone {
 			fmt.Fprintln(stderr, "producer: --exit-when-done needs --network: a followed bucket has no last epoch")
 			return 2
@@ -75,7 +99,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	var done <-chan struct{}
-	if *untilDone {
+	switch {
+	case *untilMasked != "":
+		done = d.masked(*untilMasked)
+	case *untilDone:
 		done = d.Done()
 	}
 	select {

@@ -81,15 +81,11 @@ func (p *Producer) startMasking() error {
 	m := &p.masker
 	m.board = mc.Board
 	if m.board == nil {
-		bucket := mc.Bucket
-		if bucket == "" {
-			bucket = bulletin.Bucket
-		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		kv, err := p.js.KeyValue(ctx, bucket)
+		kv, err := bulletin.Bind(ctx, p.js, mc.Bucket, !p.cfg.SkipStreams && !p.nats.StreamsDeclared)
 		cancel()
 		if err != nil {
-			return fmt.Errorf("producer: masking: bulletin bucket %s: %v", bucket, err)
+			return fmt.Errorf("producer: masking: %w", err)
 		}
 		if m.board, err = bulletin.WatchModels(context.Background(), kv); err != nil {
 			return fmt.Errorf("producer: masking: %w", err)
@@ -271,4 +267,35 @@ func (p *Producer) compactHistory() error {
 		return fmt.Errorf("producer: %w", cerr)
 	}
 	return nil
+}
+
+// masked returns a channel closed once every round is delivered and period
+// has been masked, or the masking job has failed (the error is the
+// producer's health).
+func (p *Producer) masked(period string) <-chan struct{} {
+	out := make(chan struct{})
+	go func() {
+		defer close(out)
+		<-p.done
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for range t.C {
+			if p.healthy() != nil || p.isMasked(period) {
+				return
+			}
+		}
+	}()
+	return out
+}
+
+// isMasked reports whether period is recorded as masked in the history.
+func (p *Producer) isMasked(period string) bool {
+	p.masker.dbMu.RLock()
+	defer p.masker.dbMu.RUnlock()
+	done := false
+	_ = p.db.View(func(tx *bolt.Tx) error {
+		done = tx.Bucket(bucketMeta).Get(maskedKey(period)) != nil
+		return nil
+	})
+	return done
 }

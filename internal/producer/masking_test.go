@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -238,4 +239,23 @@ func assertHistory(t *testing.T, p *Producer, n *netconfig.Network, exact map[[2
 		}
 	}
 	return masked
+}
+
+// TestMaskingConfigDefaults: the file form takes the documented defaults,
+// an explicit threshold of 0 is kept, and a bad policy is refused.
+func TestMaskingConfigDefaults(t *testing.T) {
+	m, err := (&MaskingConfig{}).Masking()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := m.Policy; p.Strategy != mask.Suppress || p.Threshold != 0.6 || p.MaxShare != 0.5 || p.CoarsenWh != 100 {
+		t.Errorf("defaults %+v; want suppress, 0.6, 0.5, 100 Wh", p)
+	}
+	zero := 0.0
+	if m, err = (&MaskingConfig{Threshold: &zero, Strategy: "coarsen"}).Masking(); err != nil || m.Policy.Threshold != 0 || m.Policy.Strategy != mask.Coarsen {
+		t.Errorf("explicit threshold 0, coarsen: %+v, %v", m, err)
+	}
+	if _, err := (&MaskingConfig{MaxShare: 1.5}).Masking(); err == nil || !strings.Contains(err.Error(), "max share 1.5") {
+		t.Errorf("max share 1.5: err %v, want a refusal naming it", err)
+	}
 }

@@ -76,6 +76,13 @@ type Config struct {
 	Now      func() time.Time     `yaml:"-"`
 	Rand     io.Reader            `yaml:"-"` // share randomness (default crypto/rand)
 	Registry *prometheus.Registry `yaml:"-"` // metrics registry (default a fresh one)
+	// MaskingFile (`masking:`, or the --mask flags) turns the FDDM masking
+	// job on from a file; Masking, set by an embedder, takes precedence.
+	MaskingFile *MaskingConfig `yaml:"masking"`
+	// FedAvg (`fedavg:`) makes the producer a FedAvg participant; it needs
+	// Participate (cmd/producer sets fednet.Participate).
+	FedAvg      *FedAvg     `yaml:"fedavg"`
+	Participate Participate `yaml:"-"`
 	// Masking, if set, runs the FDDM masking job (masking.go): after a
 	// billing period's close, mask its rounds of the stored history.
 	Masking *Masking `yaml:"-"`
@@ -108,6 +115,7 @@ type Producer struct {
 	mu             sync.Mutex
 	finishedRounds atomic.Bool
 	masker         masker // the masking job's state (masking.go)
+	fedStop        func() // releases the FedAvg source, if any
 	err            error
 }
 
@@ -165,6 +173,11 @@ func New(cfg Config) (*Producer, error) {
 			return nil, err
 		}
 	}
+	if cfg.Masking == nil && cfg.MaskingFile != nil {
+		if cfg.Masking, err = cfg.MaskingFile.Masking(); err != nil {
+			return nil, err
+		}
+	}
 	p := &Producer{cfg: cfg, net: cfg.Net, idx: idx, log: cfg.Logger.With("producer", cfg.ID), now: cfg.Now,
 		reg: cfg.Registry, ready: make(chan struct{}), done: make(chan struct{}), poke: make(chan struct{}, 1)}
 	p.m = newMetrics(p.reg)
@@ -210,6 +223,12 @@ func (p *Producer) Start(ctx context.Context) error {
 		if p.http, err = daemon.ServeHTTP(p.cfg.HTTP, p.reg, p.healthy, map[string]http.Handler{"/history": p.HistoryHandler()}); err != nil {
 			return p.fail(err)
 		}
+	}
+	if err := p.startFedAvg(ctx); err != nil {
+		if p.http != nil {
+			_ = p.http.Shutdown(ctx)
+		}
+		return p.fail(err)
 	}
 	p.runLoops()
 	if err := p.startMasking(); err != nil {
@@ -285,6 +304,9 @@ func (p *Producer) Shutdown(ctx context.Context) error {
 	p.stopMasking()
 	if p.cancel != nil {
 		p.cancel()
+	}
+	if p.fedStop != nil {
+		p.fedStop() // releases a round waiting for a global model
 	}
 	p.wg.Wait()
 	var errs []error

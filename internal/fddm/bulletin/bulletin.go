@@ -100,6 +100,23 @@ func OpenBucket(ctx context.Context, js jetstream.JetStream, bucket string, repl
 	return kv, nil
 }
 
+// Bind returns the bucket (default Bucket), creating it first when create
+// is set (a role that declares the streams declares it too). A missing
+// bucket that the caller may not create is an error naming the fix.
+func Bind(ctx context.Context, js jetstream.JetStream, bucket string, create bool) (jetstream.KeyValue, error) {
+	if bucket == "" {
+		bucket = Bucket
+	}
+	if create {
+		return OpenBucket(ctx, js, bucket, 1)
+	}
+	kv, err := js.KeyValue(ctx, bucket)
+	if err != nil {
+		return nil, fmt.Errorf("bulletin: bucket %s: %v; an admin creates it (or run a role without skip_streams once)", bucket, err)
+	}
+	return kv, nil
+}
+
 func decodeGlobal(b []byte) (Global, error) {
 	var g Global
 	if err := json.Unmarshal(b, &g); err != nil {

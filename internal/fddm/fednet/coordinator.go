@@ -170,6 +170,9 @@ func (c *Coordinator) publish(r uint64) {
 	}
 	rr.Published = c.cfg.Now()
 	rr.Latency = rr.Published.Sub(c.cfg.Net.Deadline(c.cfg.Rounds.Tau(r)))
+	if perr == nil {
+		c.cfg.Logger.Info("global model published", "round", r, "contributors", rr.Contributors, "samples", rr.Samples, "carried", rr.Carried, "latency", rr.Latency)
+	}
 	c.last = m
 	c.results = append(c.results, rr)
 	close(c.changed)
