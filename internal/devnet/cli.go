@@ -22,6 +22,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.Uint64Var(&o.Rounds, "rounds", 96, "rounds to run")
 	fs.IntVar(&o.Producers, "producers", 1, "concentrators sharing the meters (= --meters for one producer per meter)")
 	fs.DurationVar(&o.Round, "round", 0, "fast-clock round length (default 100ms)")
+	fs.DurationVar(&o.Grace, "grace", 0, "seal grace after a round's end: bundles later than this are late (default 2 rounds; raise it on a loaded machine)")
 	fs.Uint64Var(&o.Seed, "seed", 1, "household model seed")
 	fs.IntVar(&o.NATSPort, "nats-port", -1, "embedded NATS port (-1: any free port)")
 	fs.StringVar(&o.NATSURL, "nats", "", "external NATS URL instead of the embedded server")
@@ -53,6 +54,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if o.Meters < 1 || o.PPNs < 1 || o.T < 1 || o.W < o.T || o.W > o.PPNs || o.Producers < 1 || o.Rounds < 1 {
 		fmt.Fprintf(stderr, "devnet: --meters %d --ppns %d --t %d --w %d --producers %d --rounds %d: need 1 ≤ t ≤ w ≤ ppns and at least one meter, producer and round\n",
 			o.Meters, o.PPNs, o.T, o.W, o.Producers, o.Rounds)
+		return 2
+	}
+	if o.Grace < 0 {
+		fmt.Fprintf(stderr, "devnet: --grace %v: give a positive duration, or 0 for 2 rounds\n", o.Grace)
 		return 2
 	}
 	if f.Rounds > 0 {
