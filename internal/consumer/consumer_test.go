@@ -243,3 +243,54 @@ func TestMismatchedCoverage(t *testing.T) {
 		t.Fatalf("result %+v; want 30 from ppn1–3 covering 2, ppn4 mismatched", r)
 	}
 }
+
+// TestBatchIngest: one batch holding a window's four shares, an exact
+// duplicate, a conflicting share, garbage and an already applied sequence
+// commits once, stores the same result as feeding them one by one, and
+// emits one final line.
+func TestBatchIngest(t *testing.T) {
+	f := newFixture(t)
+	sh := f.shares(40, 7)
+	var in []inMsg
+	add := func(b []byte) {
+		f.seq++
+		in = append(in, inMsg{b, f.seq})
+	}
+	marshal := func(a wire.Aggregate) []byte { return a.Marshal() }
+	first := marshal(f.aggregate(1, 0, 0, 0, sh[0], nil))
+	add(first)
+	add(first)
+	add(marshal(f.aggregate(1, 0, 0, 0, f.shares(1, 1)[0], nil)))
+	add([]byte("not an aggregate"))
+	for p := 1; p < 4; p++ {
+		add(marshal(f.aggregate(1, 0, p, p, sh[p], nil)))
+	}
+	in = append(in, inMsg{first, 2}) // behind the batch: skipped
+	if err := f.c.ingestBatch(in); err != nil {
+		t.Fatal(err)
+	}
+	if f.c.seq != f.seq {
+		t.Errorf("position %d after the batch, want %d", f.c.seq, f.seq)
+	}
+	if got, err := loadSeq(f.c.db); err != nil || got != f.seq {
+		t.Errorf("stored position %d (%v), want %d", got, err, f.seq)
+	}
+	if f.rejected("conflicting") != 1 || f.rejected("magic") != 1 {
+		t.Errorf("rejected: conflicting %v, magic %v; want 1 each", f.rejected("conflicting"), f.rejected("magic"))
+	}
+	res, err := f.c.Results()
+	if err != nil || len(res) != 1 {
+		t.Fatalf("results %+v, %v", res, err)
+	}
+	m1, m2 := f.net.Meters[0], f.net.Meters[1]
+	if r := res[0]; !r.Final || !r.Checked || r.Values[m1] != 40 || r.Values[m2] != 7 || len(r.Faulty) != 0 {
+		t.Fatalf("result %+v; want final, checked, {%s:40 %s:7}, none faulty", r, m1, m2)
+	}
+	if n := strings.Count(f.out.String(), "\n"); n != 1 {
+		t.Fatalf("%d JSON lines, want 1:\n%s", n, f.out.String())
+	}
+	// Feeding the same sequences again changes nothing.
+	if err := f.c.ingestBatch(in); err != nil || f.rejected("conflicting") != 1 || strings.Count(f.out.String(), "\n") != 1 {
+		t.Fatalf("replayed batch: err %v, conflicting %v, output %q", err, f.rejected("conflicting"), f.out.String())
+	}
+}

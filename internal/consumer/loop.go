@@ -51,7 +51,22 @@ func (c *Consumer) consume(ctx context.Context, it jetstream.MessagesContext) {
 			if m == nil {
 				return
 			}
-			if err := c.handle(m); err != nil {
+			// Take what else has arrived, up to a batch: the batch
+			// commits in one transaction and each window recombines once.
+			batch := []jetstream.Msg{m}
+		more:
+			for len(batch) < maxBatch {
+				select {
+				case m, ok := <-msgs:
+					if !ok {
+						break more
+					}
+					batch = append(batch, m)
+				default:
+					break more
+				}
+			}
+			if err := c.handle(batch); err != nil {
 				c.setErr(err)
 				c.log.Error("store failed; stopping", "err", err)
 				return
@@ -66,64 +81,94 @@ func (c *Consumer) consume(ctx context.Context, it jetstream.MessagesContext) {
 	}
 }
 
-// handle verifies and stores one aggregated share, then recombines its
-// window. Only a database failure is returned; bad messages are counted.
-func (c *Consumer) handle(m jetstream.Msg) error {
-	meta, err := m.Metadata()
-	if err != nil {
-		c.log.Warn("message without stream metadata", "err", err)
-		return nil
+// maxBatch bounds the aggregated shares committed in one transaction.
+const maxBatch = 256
+
+// inMsg is one message of the aggregates stream.
+type inMsg struct {
+	data []byte
+	seq  uint64
+}
+
+// handle verifies and stores a batch of aggregated shares, then recombines
+// their windows. Only a database failure is returned; bad messages are
+// counted.
+func (c *Consumer) handle(ms []jetstream.Msg) error {
+	in := make([]inMsg, 0, len(ms))
+	for _, m := range ms {
+		meta, err := m.Metadata()
+		if err != nil {
+			c.log.Warn("message without stream metadata", "err", err)
+			continue
+		}
+		in = append(in, inMsg{m.Data(), meta.Sequence.Stream})
 	}
-	return c.ingest(m.Data(), meta.Sequence.Stream)
+	return c.ingestBatch(in)
 }
 
 // ingest verifies and stores the aggregate at stream sequence seq unless it
 // was applied already.
 func (c *Consumer) ingest(data []byte, seq uint64) error {
-	if seq <= c.seq {
-		return nil
-	}
-	a, reason, err := c.verify(data)
-	if err != nil {
-		c.m.rejected.WithLabelValues(reason).Inc()
-		level := slog.LevelWarn
-		if reason == "epoch" {
-			// Every epoch shares the stream: while an epoch supervisor
-			// runs two epochs side by side, each sees the other's aggregates.
-			level = slog.LevelDebug
-		}
-		c.log.Log(context.Background(), level, "aggregate rejected", "seq", seq, "reason", reason, "err", err)
-		return c.storeSeq(seq, nil, nil)
-	}
-	c.m.in.Inc()
-	return c.storeSeq(seq, shareKey(a.Rule, a.Window, a.PPN), data)
+	return c.ingestBatch([]inMsg{{data, seq}})
 }
 
-// storeSeq commits the stream position and, if key is set, a share not
-// seen before; then recombines the share's window.
-func (c *Consumer) storeSeq(seq uint64, key, msg []byte) error {
-	fresh := false
+// ingestBatch verifies the aggregates of in (increasing stream sequence)
+// not applied yet, commits the new shares and the stream position in one
+// transaction, and recombines each window that got a new share, once.
+func (c *Consumer) ingestBatch(in []inMsg) error {
+	type put struct{ key, msg []byte }
+	var puts []put
+	last := c.seq
+	for _, m := range in {
+		if m.seq <= last {
+			continue
+		}
+		last = m.seq
+		a, reason, err := c.verify(m.data)
+		if err != nil {
+			c.m.rejected.WithLabelValues(reason).Inc()
+			level := slog.LevelWarn
+			if reason == "epoch" {
+				// Every epoch shares the stream: while an epoch supervisor
+				// runs two epochs side by side, each sees the other's aggregates.
+				level = slog.LevelDebug
+			}
+			c.log.Log(context.Background(), level, "aggregate rejected", "seq", m.seq, "reason", reason, "err", err)
+			continue
+		}
+		c.m.in.Inc()
+		puts = append(puts, put{shareKey(a.Rule, a.Window, a.PPN), m.data})
+	}
+	if last == c.seq {
+		return nil
+	}
+	var fresh []wkey
 	err := c.db.Update(func(tx *bolt.Tx) error {
-		if key != nil {
-			b := tx.Bucket(bucketShares)
-			if old := b.Get(key); old == nil {
-				fresh = true
-				if err := b.Put(key, msg); err != nil {
+		b := tx.Bucket(bucketShares)
+		for _, p := range puts {
+			if old := b.Get(p.key); old == nil {
+				k := wkey{binary.BigEndian.Uint16(p.key), binary.BigEndian.Uint64(p.key[2:])}
+				if !slices.Contains(fresh, k) {
+					fresh = append(fresh, k)
+				}
+				if err := b.Put(p.key, p.msg); err != nil {
 					return err
 				}
-			} else if !bytes.Equal(old, msg) {
+			} else if !bytes.Equal(old, p.msg) {
 				c.m.rejected.WithLabelValues("conflicting").Inc()
-				c.log.Warn("second, different aggregate from the same PPN for a window; keeping the first", "key", fmt.Sprintf("%x", key))
+				c.log.Warn("second, different aggregate from the same PPN for a window; keeping the first", "key", fmt.Sprintf("%x", p.key))
 			}
 		}
-		return tx.Bucket(bucketMeta).Put(keySeq, binary.BigEndian.AppendUint64(nil, seq))
+		return tx.Bucket(bucketMeta).Put(keySeq, binary.BigEndian.AppendUint64(nil, last))
 	})
 	if err != nil {
 		return fmt.Errorf("consumer: commit: %v", err)
 	}
-	c.seq = seq
-	if fresh {
-		return c.combine(wkey{binary.BigEndian.Uint16(key), binary.BigEndian.Uint64(key[2:])}, false)
+	c.seq = last
+	for _, k := range fresh {
+		if err := c.combine(k, false); err != nil {
+			return err
+		}
 	}
 	return nil
 }
