@@ -17,11 +17,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nkeys"
 
 	"github.com/ppnet/ppnet/internal/consumer"
 	"github.com/ppnet/ppnet/internal/epochs"
+	"github.com/ppnet/ppnet/internal/natsauth"
 	"github.com/ppnet/ppnet/internal/natsx"
 	"github.com/ppnet/ppnet/internal/netconfig"
 	"github.com/ppnet/ppnet/internal/policy"
@@ -34,10 +37,13 @@ import (
 // TestEpochSwitchLive is issue 6's re-planning test, run by the roles
 // themselves: meters, PPNs and a consumer are enrolled in a registry, epoch
 // 1 is planned and published to the KV bucket on the embedded server, and
-// every role runs as a follower of the bucket (internal/epochs). Mid-run a
-// rule is added, a PPN of epoch 1 is retired, and epoch 2 is planned (F_2
-// picked by the registry, a few rounds ahead) and published; the roles
-// switch by themselves. Epoch 2 is then bounded by planning epoch 3 and
+// every role runs as a follower of the bucket (internal/epochs), each as
+// its own NATS user with its role's permissions (the admin declares the
+// streams). Mid-run a rule is added, a PPN of epoch 1 is retired, and
+// epoch 2 is planned (F_2 picked by the registry, a few rounds ahead); the
+// server is reloaded with the union of both epochs' permissions, the PPN
+// epoch 2 brings in is started, and epoch 2 is published; the roles switch
+// by themselves, and a meter publishing another's bundle is still refused. Epoch 2 is then bounded by planning epoch 3 and
 // publishing epoch 2 again. Every window of every rule of both epochs must
 // have a final result equal to the plain sum of the readings it covers
 // (from the meters' own histories), with nothing missing.
@@ -85,43 +91,100 @@ func TestEpochSwitchLive(t *testing.T) {
 	_, err = reg.PlanEpoch(ctx, registry.PlanOptions{AutoFirst: true, CurrentRound: cur() + lead, Clock: clock, Threshold: 2, W: 3})
 	must(t, err)
 
-	srv, err := natsx.StartServer(natsx.ServerOptions{Dir: filepath.Join(dir, "nats")})
+	// The server is secured as the devnet's: one NKey user per role with
+	// the permissions of the epochs running (natsauth), anonymous clients
+	// refused.
+	render := func(n uint32) *netconfig.Network {
+		t.Helper()
+		e, next, err := reg.Epoch(n)
+		must(t, err)
+		c, err := e.Render(next, nil)
+		must(t, err)
+		net, err := c.Resolve()
+		must(t, err)
+		return net
+	}
+	net1 := render(1)
+	// Keys for every enrolled identity; the server admits those of the
+	// epochs running (ppn4 only once an epoch uses it).
+	nk := &natsauth.Keys{Pairs: map[natsauth.Identity]nkeys.KeyPair{}}
+	var users1 natsauth.Users
+	ids := []natsauth.Identity{{Role: natsauth.RoleAdmin, ID: "admin"}, {Role: natsauth.RoleConsumer, ID: "grid"}}
+	for _, id := range ppnIDs {
+		ids = append(ids, natsauth.Identity{Role: natsauth.RolePPN, ID: id})
+	}
+	for _, id := range meters {
+		ids = append(ids, natsauth.Identity{Role: natsauth.RoleProducer, ID: id})
+	}
+	for _, i := range ids {
+		kp, err := natsauth.NewUserKey(rnd)
+		must(t, err)
+		pub, err := kp.PublicKey()
+		must(t, err)
+		nk.Pairs[i] = kp
+		u := natsauth.User{Role: i.Role, ID: i.ID, NKey: pub}
+		nk.Users.Users = append(nk.Users.Users, u)
+		if _, err := natsauth.Permissions(net1, i); err == nil {
+			users1.Users = append(users1.Users, u)
+		}
+	}
+	var srvOpts *server.Options
+	srv, err := natsx.StartServer(natsx.ServerOptions{Dir: filepath.Join(dir, "nats"), Configure: func(o *server.Options) error {
+		srvOpts = o
+		return natsauth.ConfigureServer(o, net1, &users1, nil)
+	}})
 	must(t, err)
-	defer func() { srv.Shutdown(); srv.WaitForShutdown() }()
-	admin, err := nats.Connect(srv.ClientURL())
-	must(t, err)
-	defer admin.Close()
-	js, err := jetstream.New(admin)
-	must(t, err)
-	kv, err := registry.OpenBucket(ctx, js, registry.DefaultBucket, 1)
-	must(t, err)
-	_, err = reg.Publish(ctx, kv, 1, nil)
-	must(t, err)
-
-	// One follower per role instance, all on their own connections, as
-	// separate daemons would be.
-	conn := func(name string) *nats.Conn {
-		nc, err := natsx.Connect(srv.ClientURL(), name, slog.New(slog.DiscardHandler))
+	t.Cleanup(func() { srv.Shutdown(); srv.WaitForShutdown() }) // after the roles' cleanups
+	if nc, err := nats.Connect(srv.ClientURL(), nats.NoReconnect()); err == nil {
+		nc.Close()
+		t.Fatal("an anonymous client was accepted by the secured server")
+	}
+	conn := func(role natsauth.Role, id string) *nats.Conn {
+		t.Helper()
+		opts, err := nk.Client(natsauth.Identity{Role: role, ID: id}, nil)
+		must(t, err)
+		nc, err := natsx.Connect(srv.ClientURL(), string(role)+"-"+id, slog.New(slog.DiscardHandler), opts...)
 		must(t, err)
 		t.Cleanup(nc.Close)
 		return nc
 	}
+	admin := conn(natsauth.RoleAdmin, "admin")
+	js, err := jetstream.New(admin)
+	must(t, err)
+	kv, err := registry.OpenBucket(ctx, js, registry.DefaultBucket, 1)
+	must(t, err)
+	must(t, natsx.EnsureStreams(ctx, js, net1)) // the roles may not declare them
+	_, err = reg.Publish(ctx, kv, 1, nil)
+	must(t, err)
+
+	// One follower per role instance, each on its own connection as its
+	// own NATS user, as separate daemons would be.
 	var jsonl lockedBuffer
 	cs, err := consumer.Follow(consumer.Config{ID: "grid", KV: registry.DefaultBucket, DataDir: filepath.Join(dir, "grid"),
-		Settle: 500 * time.Millisecond, Key: keys["grid"], Conn: conn("grid"), Out: &jsonl})
+		Settle: 500 * time.Millisecond, Key: keys["grid"], Conn: conn(natsauth.RoleConsumer, "grid"), Out: &jsonl, SkipStreams: true})
 	must(t, err)
 	must(t, cs.Start(ctx))
 	defer cs.Shutdown(context.Background())
-	for _, id := range ppnIDs {
-		f, err := ppn.Follow(ppn.Config{ID: id, KV: registry.DefaultBucket, DataDir: filepath.Join(dir, id), Key: keys[id], Conn: conn(id)})
+	startPPN := func(id string) {
+		t.Helper()
+		f, err := ppn.Follow(ppn.Config{ID: id, KV: registry.DefaultBucket, DataDir: filepath.Join(dir, id), Key: keys[id], Conn: conn(natsauth.RolePPN, id), SkipStreams: true})
 		must(t, err)
 		must(t, f.Start(ctx))
-		defer f.Shutdown(context.Background())
+		t.Cleanup(func() { f.Shutdown(context.Background()) })
+	}
+	// A PPN no epoch uses yet has no NATS user: it starts once one does.
+	var later []string
+	for _, id := range ppnIDs {
+		if _, err := net1.PPNIndex(id); err != nil {
+			later = append(later, id)
+			continue
+		}
+		startPPN(id)
 	}
 	var prods []*producer.Follower
 	for _, id := range meters {
 		f, err := producer.Follow(producer.Config{ID: id, KV: registry.DefaultBucket, DataDir: filepath.Join(dir, id), From: -1,
-			Seed: seed, Key: keys[id], Conn: conn(id)})
+			Seed: seed, Key: keys[id], Conn: conn(natsauth.RoleProducer, id), SkipStreams: true})
 		must(t, err)
 		must(t, f.Start(ctx))
 		prods = append(prods, f)
@@ -137,6 +200,36 @@ func TestEpochSwitchLive(t *testing.T) {
 	request("all", "", meters, 4)
 	e2, err := reg.PlanEpoch(ctx, registry.PlanOptions{AutoFirst: true, CurrentRound: cur() + lead})
 	must(t, err)
+	// Before epoch 2 is published, the server's users get the union of
+	// both epochs' permissions (docs/deploy.md: render, reload, publish).
+	both, err := natsauth.NkeyUsersAcross([]*netconfig.Network{net1, render(2)}, &nk.Users)
+	must(t, err)
+	reload := srvOpts.Clone()
+	reload.Nkeys = both
+	must(t, srv.ReloadOptions(reload))
+	for _, id := range later {
+		startPPN(id)
+	}
+	// The reloaded server still refuses what no epoch allows: a meter
+	// publishing another meter's bundle.
+	net2 := render(2)
+	other, err := net2.ProducerIndex("m2")
+	must(t, err)
+	violations := make(chan error, 4)
+	opts, err := nk.Client(natsauth.Identity{Role: natsauth.RoleProducer, ID: "m1"}, nil)
+	must(t, err)
+	spy, err := nats.Connect(srv.ClientURL(), append(opts, nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) { violations <- err }))...)
+	must(t, err)
+	must(t, spy.Publish(net2.BundleSubject(other), []byte("forged")))
+	select {
+	case err := <-violations:
+		if !strings.Contains(err.Error(), "Permissions Violation for Publish to") {
+			t.Fatalf("m1 publishing m2's bundle: %v; want a permissions violation", err)
+		}
+	case <-ctx.Done():
+		t.Fatal("the server did not refuse m1 publishing m2's bundle after the reload")
+	}
+	spy.Close()
 	_, err = reg.Publish(ctx, kv, 2, nil)
 	must(t, err)
 	for _, r := range e2.Rules {
@@ -154,12 +247,7 @@ func TestEpochSwitchLive(t *testing.T) {
 	nets := map[uint32]*netconfig.Network{}
 	want := 0
 	for n := uint32(1); n <= 2; n++ {
-		e, next, err := reg.Epoch(n)
-		must(t, err)
-		c, err := e.Render(next, nil)
-		must(t, err)
-		nets[n], err = c.Resolve()
-		must(t, err)
+		nets[n] = render(n)
 		for _, r := range nets[n].Rules {
 			want += int(nets[n].Config.Rounds.Count / r.K)
 		}

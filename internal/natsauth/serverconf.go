@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nkeys"
 
 	"github.com/ppnet/ppnet/internal/netconfig"
@@ -53,28 +54,42 @@ func ServerAuthorization(nets []*netconfig.Network, users []ServerUser) ([]byte,
 			return nil, fmt.Errorf("natsauth: %s and %s share nkey %s; every identity needs its own key", o, u.Identity, u.NKey)
 		}
 		keys[u.NKey] = u.Identity
-		var pub, sub []string
-		known := false
-		for _, n := range nets {
-			p, err := Permissions(n, u.Identity)
-			if errors.Is(err, ErrUnknownIdentity) {
-				continue
-			}
-			if err != nil {
-				return nil, err
-			}
-			known = true
-			pub = union(pub, p.Publish.Allow)
-			sub = union(sub, p.Subscribe.Allow)
+		p, err := PermissionsAcross(nets, u.Identity)
+		if errors.Is(err, ErrUnknownIdentity) {
+			return nil, fmt.Errorf("%w; drop it or render its epoch", err)
 		}
-		if !known {
-			return nil, fmt.Errorf("%w: %s is in none of the epochs rendered; drop it or render its epoch", ErrUnknownIdentity, u.Identity)
+		if err != nil {
+			return nil, err
 		}
 		fmt.Fprintf(&b, "    # %s\n    {nkey: %q, permissions: {publish: {allow: %s}, subscribe: {allow: %s}}}\n",
-			u.Identity, u.NKey, quoted(pub), quoted(sub))
+			u.Identity, u.NKey, quoted(p.Publish.Allow), quoted(p.Subscribe.Allow))
 	}
 	b.WriteString("  ]\n}\n")
 	return b.Bytes(), nil
+}
+
+// PermissionsAcross is the union of i's [Permissions] over nets: what i
+// needs while those epochs run side by side across a switch. An identity in
+// none of them is an error wrapping ErrUnknownIdentity.
+func PermissionsAcross(nets []*netconfig.Network, i Identity) (*server.Permissions, error) {
+	var pub, sub []string
+	known := false
+	for _, n := range nets {
+		p, err := Permissions(n, i)
+		if errors.Is(err, ErrUnknownIdentity) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		known = true
+		pub = union(pub, p.Publish.Allow)
+		sub = union(sub, p.Subscribe.Allow)
+	}
+	if !known {
+		return nil, fmt.Errorf("%w: %s is in none of the epochs' networks", ErrUnknownIdentity, i)
+	}
+	return &server.Permissions{Publish: &server.SubjectPermission{Allow: pub}, Subscribe: &server.SubjectPermission{Allow: sub}}, nil
 }
 
 func union(a, b []string) []string {

@@ -156,12 +156,20 @@ func KeyFileName(dir string, i Identity) string {
 // NkeyUsers returns the server-side users for u in network n, each with the
 // permissions of its identity. Every non-admin identity must exist in n.
 func NkeyUsers(n *netconfig.Network, u *Users) ([]*server.NkeyUser, error) {
+	return NkeyUsersAcross([]*netconfig.Network{n}, u)
+}
+
+// NkeyUsersAcross is NkeyUsers with each user's permissions over several
+// epochs' networks ([PermissionsAcross]): the embedded server's users
+// while an epoch switch runs two epochs side by side (reload the server
+// with them before the new epoch is published).
+func NkeyUsersAcross(nets []*netconfig.Network, u *Users) ([]*server.NkeyUser, error) {
 	if err := u.check(); err != nil {
 		return nil, err
 	}
 	var out []*server.NkeyUser
 	for _, x := range u.Users {
-		p, err := Permissions(n, x.Identity())
+		p, err := PermissionsAcross(nets, x.Identity())
 		if err != nil {
 			return nil, fmt.Errorf("%w; remove it from the users file or add it to the network", err)
 		}
