@@ -115,6 +115,11 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, n *netconfig.Net
 		cfg.Replicas = s.Replicas
 		cfg.Duplicates = DedupWindow
 		cfg.MaxMsgSize = wire.MaxMessage
+		cfg.MaxAge = max(0, s.MaxAge) // 0 for JetStream: no limit
+		cfg.MaxBytes = -1
+		if s.MaxBytes > 0 {
+			cfg.MaxBytes = s.MaxBytes
+		}
 		if _, err := js.CreateOrUpdateStream(ctx, cfg); err != nil {
 			return fmt.Errorf("natsx: stream %s: %v", cfg.Name, err)
 		}

@@ -73,7 +73,22 @@ type Streams struct {
 	Bundles    string `yaml:"bundles"`    // stream of bundles and seals (default "PPNET_BUNDLES")
 	Aggregates string `yaml:"aggregates"` // stream of aggregated shares (default "PPNET_AGGREGATES")
 	Replicas   int    `yaml:"replicas"`   // stream replicas: 1, or 3 on a cluster (default 1)
+	// MaxAge is how long both streams keep a message (default
+	// DefaultStreamMaxAge; negative: forever). A PPN or consumer stopped
+	// for longer loses what aged out: the PPN reports the gap
+	// (ppnet_ppn_stream_gap_messages_total, /healthz) and its aggregates
+	// for those rounds no longer match the other PPNs' digests.
+	MaxAge time.Duration `yaml:"max_age"`
+	// MaxBytes caps each stream's size, oldest messages discarded first
+	// (0: no cap).
+	MaxBytes int64 `yaml:"max_bytes"`
 }
+
+// DefaultStreamMaxAge is Streams.MaxAge's default: 14 days, longer than
+// any outage of a PPN or consumer an operator should let pass unnoticed,
+// while bounding the bundle stream (1,000 concentrators of 1,000 meters at
+// 15-minute rounds append about 4 GB a day).
+const DefaultStreamMaxAge = 14 * 24 * time.Hour
 
 // PPN is a privacy preserving node.
 type PPN struct {
@@ -162,6 +177,9 @@ func (c *Config) defaults() {
 	}
 	if c.Streams.Replicas == 0 {
 		c.Streams.Replicas = 1
+	}
+	if c.Streams.MaxAge == 0 {
+		c.Streams.MaxAge = DefaultStreamMaxAge
 	}
 	if c.MaxReading == 0 {
 		c.MaxReading = 10_000_000

@@ -83,6 +83,8 @@ func TestResolveRejects(t *testing.T) {
 		{"unknown meter", func(c *Config) { c.Rules[0].Meters = []string{"zz"} }, "no producer has"},
 		{"few ppns", func(c *Config) { c.Rules[0].PPNs = c.Rules[0].PPNs[:2] }, "w ≥ threshold"},
 		{"overflow", func(c *Config) { c.MaxReading = 1 << 59 }, "beyond (q−1)/2"},
+		{"max age", func(c *Config) { c.Streams.MaxAge = c.Rounds.Duration }, "streams.max_age"},
+		{"max bytes", func(c *Config) { c.Streams.MaxBytes = -1 }, "streams.max_bytes"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -90,6 +90,11 @@ func (c *Config) checkScalars() error {
 		return fmt.Errorf("netconfig: rounds.count %d exceeds 2^48−1", c.Rounds.Count)
 	case c.Streams.Replicas < 1 || c.Streams.Replicas > 5:
 		return fmt.Errorf("netconfig: streams.replicas %d; use 1, or 3 on a cluster", c.Streams.Replicas)
+	case c.Streams.MaxAge > 0 && c.Rounds.Duration > 0 && c.Streams.MaxAge < 2*(c.Rounds.Duration+c.Rounds.Grace):
+		return fmt.Errorf("netconfig: streams.max_age %v is shorter than two rounds with their grace (%v); bundles would age out before their round is sealed: raise it (default %v)",
+			c.Streams.MaxAge, 2*(c.Rounds.Duration+c.Rounds.Grace), DefaultStreamMaxAge)
+	case c.Streams.MaxBytes < 0:
+		return fmt.Errorf("netconfig: streams.max_bytes %d is negative; give a size in bytes, or 0 for no cap", c.Streams.MaxBytes)
 	case len(c.PPNs) == 0 || len(c.PPNs) > MaxPPNs:
 		return fmt.Errorf("netconfig: %d PPNs; configure between 1 and %d", len(c.PPNs), MaxPPNs)
 	case len(c.Rules) > 65535 || len(c.Consumers) > 65535:

@@ -5,6 +5,7 @@ import "github.com/prometheus/client_golang/prometheus"
 type metrics struct {
 	bundles, late, lateShares, shares, duplicates, windows prometheus.Counter
 	published, pubFailures, sealsPublished, commits        prometheus.Counter
+	gaps, gapMessages                                      prometheus.Counter
 	rejected, seals                                        *prometheus.CounterVec
 	seq, sealedRound                                       prometheus.Gauge
 }
@@ -27,6 +28,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		pubFailures:    c("aggregate_publish_failures_total", "Aggregated share publishes to retry."),
 		sealsPublished: c("seals_published_total", "Seal markers this PPN appended."),
 		commits:        c("commits_total", "State commits (accumulators and stream position in one transaction)."),
+		gaps:           c("stream_gaps_total", "Gaps in the bundle stream: messages removed before this PPN applied them."),
+		gapMessages:    c("stream_gap_messages_total", "Bundle-stream messages removed before this PPN applied them."),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "ppnet", Subsystem: "ppn", Name: "rejected_total",
 			Help: "Messages rejected, by reason."}, []string{"reason"}),
 		seals: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "ppnet", Subsystem: "ppn", Name: "seals_total",
@@ -35,6 +38,6 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		sealedRound: g("sealed_round", "Last round sealed."),
 	}
 	reg.MustRegister(m.bundles, m.late, m.lateShares, m.shares, m.duplicates, m.windows, m.published, m.pubFailures,
-		m.sealsPublished, m.commits, m.rejected, m.seals, m.seq, m.sealedRound)
+		m.sealsPublished, m.commits, m.gaps, m.gapMessages, m.rejected, m.seals, m.seq, m.sealedRound)
 	return m
 }

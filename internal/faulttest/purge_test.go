@@ -1,0 +1,138 @@
+package faulttest
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/ppnet/ppnet/internal/netconfig"
+	"github.com/ppnet/ppnet/internal/wire"
+)
+
+// TestStreamPurgeBelowPPN stops one PPN, purges the bundle stream below the
+// others' position (what a purge by an operator, or max_age/max_bytes
+// while the PPN is down, does), and restarts it. The restarted PPN must
+// report the gap — stream_gap_messages_total and /healthz — and every
+// result must still be exact and complete: the other four PPNs carry it,
+// and no result combines a share of the PPN that lost bundles for the
+// rounds it lost.
+func TestStreamPurgeBelowPPN(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	srv, err := StartServer(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+	const victim = 1
+	n, err := Start(ctx, Options{URL: srv.URL(), Dir: t.TempDir(), Seed: seed(t), Rounds: 12, Round: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+
+	waitUntil(t, 30*time.Second, "round 2", func() bool { return time.Now().After(n.Net.RoundStart(2)) })
+	_, committed, err := n.StopPPN(ctx, victim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, 30*time.Second, "round 6", func() bool { return time.Now().After(n.Net.RoundStart(6)) })
+	// Purge below the slowest running PPN's position: nothing the others
+	// still need is lost, everything from the victim's position on up to
+	// there is.
+	below := uint64(0)
+	for i, p := range n.ppns {
+		if p == nil || i == victim {
+			continue
+		}
+		if applied, _ := p.Position(); below == 0 || applied < below {
+			below = applied
+		}
+	}
+	if below <= committed+1 {
+		t.Fatalf("the running PPNs are at %d, the stopped one committed %d: nothing to purge between", below, committed)
+	}
+	nc, err := nats.Connect(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := js.Stream(ctx, n.Cfg.Streams.Bundles)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := st.CachedInfo().Config; c.MaxAge != netconfig.DefaultStreamMaxAge || c.MaxBytes != -1 {
+		t.Errorf("bundle stream max age %v, max bytes %d; want the default %v and no cap", c.MaxAge, c.MaxBytes, netconfig.DefaultStreamMaxAge)
+	}
+	// The rounds whose bundles the victim is about to lose.
+	lostRounds := map[uint64]bool{}
+	for seq := committed + 1; seq < below; seq++ {
+		m, err := st.GetMsg(ctx, seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b, err := wire.DecodeBundle(m.Data); err == nil {
+			lostRounds[b.Round] = true
+		}
+	}
+	if len(lostRounds) == 0 {
+		t.Fatalf("sequences %d–%d hold no bundle; the purge would test nothing", committed+1, below-1)
+	}
+	if err := st.Purge(ctx, jetstream.WithPurgeSequence(below)); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s stopped at sequence %d; stream purged below %d (bundles of %d rounds)", n.Cfg.PPNs[victim].ID, committed, below, len(lostRounds))
+	if err := n.StartPPN(ctx, victim); err != nil {
+		t.Fatal(err)
+	}
+
+	finish(t, ctx, n)
+	lost := n.ppnMetric(t, "ppnet_ppn_stream_gap_messages_total", []int{victim})
+	if want := float64(below - committed - 1); lost != want {
+		t.Errorf("%s reported %v messages lost, want %v (sequences %d–%d)", n.Cfg.PPNs[victim].ID, lost, want, committed+1, below-1)
+	}
+	if others := n.ppnMetric(t, "ppnet_ppn_stream_gap_messages_total", []int{0, 2, 3, 4}); others != 0 {
+		t.Errorf("the PPNs that were not stopped reported %v lost messages", others)
+	}
+	if err := n.ppns[victim].Healthy(); err == nil || !strings.Contains(err.Error(), "lost messages") {
+		t.Errorf("%s health after the gap: %v; want the gap named", n.Cfg.PPNs[victim].ID, err)
+	}
+	// A window whose rounds the victim lost bundles of cannot have been
+	// combined with its share.
+	id := n.Cfg.PPNs[victim].ID
+	mismatched := 0
+	for _, c := range n.consumers {
+		res, err := c.Results()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range res {
+			end := r.WindowStart + r.WindowRounds
+			lostIn := false
+			for rd := r.WindowStart; rd < end; rd++ {
+				lostIn = lostIn || lostRounds[rd]
+			}
+			if lostIn && slices.Contains(r.PPNs, id) {
+				t.Errorf("%s window %d–%d combined a share of %s, which lost bundles of those rounds", r.Rule, r.WindowStart, end-1, id)
+			}
+			if slices.Contains(r.Mismatched, id) {
+				mismatched++
+			}
+		}
+	}
+	// Its shares for those windows reached the consumers and were set
+	// aside by their digests, not merely absent.
+	if mismatched == 0 {
+		t.Errorf("no result lists %s as mismatched; its incomplete shares should have been set aside by their digests", id)
+	}
+	t.Logf("%d results set %s's share aside by its coverage digest", mismatched, id)
+}
