@@ -2,6 +2,7 @@ package faulttest
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -17,10 +18,13 @@ import (
 // TestStreamPurgeBelowPPN stops one PPN, purges the bundle stream below the
 // others' position (what a purge by an operator, or max_age/max_bytes
 // while the PPN is down, does), and restarts it. The restarted PPN must
-// report the gap — stream_gap_messages_total and /healthz — and every
-// result must still be exact and complete: the other four PPNs carry it,
-// and no result combines a share of the PPN that lost bundles for the
-// rounds it lost.
+// report the gap — stream_gap_messages_total and /healthz — and withhold
+// its shares of every window touching a round whose bundles it lost, while
+// every result stays exact and complete (the other four PPNs carry it) and
+// the windows after the lost rounds have its share again. Then, with the
+// run over, the PPN is stopped once more, messages are appended and purged
+// with nothing after them: only the check at resume (the server starting
+// its consumer past its position) can find that gap.
 func TestStreamPurgeBelowPPN(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -106,10 +110,17 @@ func TestStreamPurgeBelowPPN(t *testing.T) {
 	if err := n.ppns[victim].Healthy(); err == nil || !strings.Contains(err.Error(), "lost messages") {
 		t.Errorf("%s health after the gap: %v; want the gap named", n.Cfg.PPNs[victim].ID, err)
 	}
-	// A window whose rounds the victim lost bundles of cannot have been
-	// combined with its share.
+	// The victim withholds every window touching a round whose bundles it
+	// may have lost (from its first unsealed round to one past the round in
+	// progress when the first message after the gap was stored): its share
+	// is neither combined nor set aside there. It serves the windows after.
+	first, err := st.GetMsg(ctx, below)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hi := uint64(n.Net.RoundAt(first.Time) + 2)
 	id := n.Cfg.PPNs[victim].ID
-	mismatched := 0
+	after := 0
 	for _, c := range n.consumers {
 		res, err := c.Results()
 		if err != nil {
@@ -121,18 +132,44 @@ func TestStreamPurgeBelowPPN(t *testing.T) {
 			for rd := r.WindowStart; rd < end; rd++ {
 				lostIn = lostIn || lostRounds[rd]
 			}
-			if lostIn && slices.Contains(r.PPNs, id) {
-				t.Errorf("%s window %d–%d combined a share of %s, which lost bundles of those rounds", r.Rule, r.WindowStart, end-1, id)
+			if lostIn && (slices.Contains(r.PPNs, id) || slices.Contains(r.Mismatched, id)) {
+				t.Errorf("%s window %d–%d has a share of %s (combined %v, set aside %v), which lost bundles of those rounds",
+					r.Rule, r.WindowStart, end-1, id, r.PPNs, r.Mismatched)
 			}
-			if slices.Contains(r.Mismatched, id) {
-				mismatched++
+			if r.WindowStart >= hi && slices.Contains(r.PPNs, id) {
+				after++
 			}
 		}
 	}
-	// Its shares for those windows reached the consumers and were set
-	// aside by their digests, not merely absent.
-	if mismatched == 0 {
-		t.Errorf("no result lists %s as mismatched; its incomplete shares should have been set aside by their digests", id)
+	withheld := n.ppnMetric(t, "ppnet_ppn_windows_withheld_total", []int{victim})
+	if withheld == 0 {
+		t.Errorf("%s withheld no window", id)
 	}
-	t.Logf("%d results set %s's share aside by its coverage digest", mismatched, id)
+	if hi < n.Opts.Rounds && after == 0 {
+		t.Errorf("no window from round %d on (after the lost rounds) has %s's share", hi, id)
+	}
+	t.Logf("%s withheld %v windows; %d results of windows from round %d on combined its share", id, withheld, after, hi)
+
+	// A gap with no message after it: only the resume check sees it.
+	_, committed, err = n.StopPPN(ctx, victim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if _, err := js.Publish(ctx, n.Net.BundleSubject(0), []byte("lost")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.Purge(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.StartPPN(ctx, victim); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, 10*time.Second, "the resume gap reported", func() bool {
+		return n.ppnMetric(t, "ppnet_ppn_stream_gap_messages_total", []int{victim}) == 3
+	})
+	if err := n.ppns[victim].Healthy(); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("lost messages %d–%d", committed+1, committed+3)) {
+		t.Errorf("%s health after resuming past purged sequences %d–%d: %v", id, committed+1, committed+3, err)
+	}
 }

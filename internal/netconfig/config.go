@@ -76,8 +76,8 @@ type Streams struct {
 	// MaxAge is how long both streams keep a message (default
 	// DefaultStreamMaxAge; negative: forever). A PPN or consumer stopped
 	// for longer loses what aged out: the PPN reports the gap
-	// (ppnet_ppn_stream_gap_messages_total, /healthz) and its aggregates
-	// for those rounds no longer match the other PPNs' digests.
+	// (ppnet_ppn_stream_gap_messages_total, /healthz) and withholds its
+	// aggregates for the rounds the lost messages may have carried.
 	MaxAge time.Duration `yaml:"max_age"`
 	// MaxBytes caps each stream's size, oldest messages discarded first
 	// (0: no cap).

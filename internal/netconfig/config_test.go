@@ -229,3 +229,47 @@ func TestBandRejects(t *testing.T) {
 		})
 	}
 }
+
+// TestStreamRetention checks that streams.max_age and streams.max_bytes
+// are read from YAML and that leaving them out gives the defaults.
+func TestStreamRetention(t *testing.T) {
+	c, _, err := Generate(testSpec(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Streams.MaxAge, c.Streams.MaxBytes = 0, 0
+	y, err := c.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		yaml    string
+		age     time.Duration
+		maxByte int64
+	}{
+		{"defaults", "", DefaultStreamMaxAge, 0},
+		{"set", "    max_age: 72h\n    max_bytes: 1000000000\n", 72 * time.Hour, 1_000_000_000},
+		{"forever", "    max_age: -1s\n", -time.Second, 0},
+	}
+	const unset = "    max_age: 0s\n    max_bytes: 0\n"
+	if !strings.Contains(string(y), unset) {
+		t.Fatalf("generated configuration lacks %q:\n%s", unset, y)
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			doc := strings.Replace(string(y), unset, tc.yaml, 1)
+			c, err := Parse([]byte(doc))
+			if err != nil {
+				t.Fatal(err)
+			}
+			n, err := c.Resolve()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s := n.Config.Streams; s.MaxAge != tc.age || s.MaxBytes != tc.maxByte {
+				t.Errorf("max_age %v, max_bytes %d; want %v, %d", s.MaxAge, s.MaxBytes, tc.age, tc.maxByte)
+			}
+		})
+	}
+}

@@ -72,17 +72,18 @@ func (p *PPN) handle(m jetstream.Msg) bool {
 		p.log.Warn("message without stream metadata", "err", err)
 		return false
 	}
-	return p.ingest(m.Data(), meta.Sequence.Stream, m.Subject())
+	return p.ingest(m.Data(), meta.Sequence.Stream, m.Subject(), meta.Timestamp)
 }
 
-// ingest applies the message at seq unless it was applied already, counts
-// and logs a rejection, and reports whether it sealed rounds.
-func (p *PPN) ingest(data []byte, seq uint64, subject string) bool {
+// ingest applies the message at seq, stored at the server's time stored,
+// unless it was applied already, counts and logs a rejection, and reports
+// whether it sealed rounds.
+func (p *PPN) ingest(data []byte, seq uint64, subject string, stored time.Time) bool {
 	if seq <= p.st.seq {
 		return false // already applied before a restart or consumer reset
 	}
 	if p.st.seq > 0 && seq > p.st.seq+1 {
-		p.streamGap(p.st.seq+1, seq-1)
+		p.streamGap(p.st.seq+1, seq-1, stored)
 	}
 	before := p.st.sealed
 	if err := p.apply(data, seq, subject); err != nil {
@@ -257,23 +258,4 @@ const errCodeDuplicateInProcess jetstream.ErrorCode = 10158
 func sealRace(err error) bool {
 	var apiErr *jetstream.APIError
 	return errors.As(err, &apiErr) && apiErr.ErrorCode == errCodeDuplicateInProcess
-}
-
-// streamGap reports bundle-stream messages from..to that were removed
-// before this PPN applied them. The PPN reads the whole stream, so its
-// deliveries are consecutive unless messages were purged, deleted or
-// discarded by a retention limit (streams.max_age, streams.max_bytes).
-// It goes on: its aggregates for the rounds those messages carried cover
-// fewer (producer, round) pairs, so their digests differ from the other
-// PPNs' and consumers set them aside (a wrong sum is never combined); but
-// the loss is an operator's matter, so it is logged, counted and kept in
-// /healthz until the PPN restarts.
-func (p *PPN) streamGap(from, to uint64) {
-	n := to - from + 1
-	p.m.gaps.Inc()
-	p.m.gapMessages.Add(float64(n))
-	err := fmt.Errorf("ppn: bundle stream %s lost messages %d–%d (%d) before this PPN applied them: purged, deleted or aged out (streams.max_age %v, max_bytes %d); the rounds they carried are incomplete here and this PPN's aggregates for them will not match the other PPNs'; fix: keep PPNs down for less than max_age, raise the limits, and never purge below every PPN's position",
-		p.net.Config.Streams.Bundles, from, to, n, p.net.Config.Streams.MaxAge, p.net.Config.Streams.MaxBytes)
-	p.log.Error("bundle stream gap", "from_seq", from, "to_seq", to, "messages", n, "err", err)
-	p.setErr(err)
 }

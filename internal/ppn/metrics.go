@@ -5,7 +5,7 @@ import "github.com/prometheus/client_golang/prometheus"
 type metrics struct {
 	bundles, late, lateShares, shares, duplicates, windows prometheus.Counter
 	published, pubFailures, sealsPublished, commits        prometheus.Counter
-	gaps, gapMessages                                      prometheus.Counter
+	gaps, gapMessages, withheld                            prometheus.Counter
 	rejected, seals                                        *prometheus.CounterVec
 	seq, sealedRound                                       prometheus.Gauge
 }
@@ -30,6 +30,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		commits:        c("commits_total", "State commits (accumulators and stream position in one transaction)."),
 		gaps:           c("stream_gaps_total", "Gaps in the bundle stream: messages removed before this PPN applied them."),
 		gapMessages:    c("stream_gap_messages_total", "Bundle-stream messages removed before this PPN applied them."),
+		withheld:       c("windows_withheld_total", "Windows not emitted: bundles of their rounds may have been lost in a stream gap."),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "ppnet", Subsystem: "ppn", Name: "rejected_total",
 			Help: "Messages rejected, by reason."}, []string{"reason"}),
 		seals: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "ppnet", Subsystem: "ppn", Name: "seals_total",
@@ -38,6 +39,6 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		sealedRound: g("sealed_round", "Last round sealed."),
 	}
 	reg.MustRegister(m.bundles, m.late, m.lateShares, m.shares, m.duplicates, m.windows, m.published, m.pubFailures,
-		m.sealsPublished, m.commits, m.gaps, m.gapMessages, m.rejected, m.seals, m.seq, m.sealedRound)
+		m.sealsPublished, m.commits, m.gaps, m.gapMessages, m.withheld, m.rejected, m.seals, m.seq, m.sealedRound)
 	return m
 }

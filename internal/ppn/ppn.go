@@ -42,6 +42,15 @@
 // the state from before them, so nothing is lost or counted twice.
 // Aggregates leave through an outbox (package outbox) with message ids, so
 // a crash between publish and delete cannot duplicate them either.
+//
+// # Stream gaps
+//
+// Messages removed from the bundle stream before the PPN applied them (a
+// purge, or streams.max_age/max_bytes while it was down) show as a
+// sequence past its position, at resume or on a delivery. The PPN reports
+// the gap (log, metrics, /healthz) and withholds every window touching the
+// rounds the lost messages may have carried, rather than emit a share that
+// might combine into a wrong value; gap.go explains the bound and why.
 package ppn
 
 import (
@@ -143,8 +152,10 @@ type PPN struct {
 	ready, done chan struct{}
 	cancel      context.CancelFunc
 	wg          sync.WaitGroup
+	gapReported uint64 // last sequence of a stream gap reported (owned by the consume goroutine)
 	mu          sync.Mutex
 	err         error
+	gapErr      error // a stream gap, for /healthz (gap.go)
 }
 
 func (c *Config) logger() *slog.Logger {
@@ -245,6 +256,10 @@ func (p *PPN) Start(ctx context.Context) error {
 		db.Close()
 		return err
 	}
+	if len(p.st.lost) > 0 {
+		sp := p.st.lost[len(p.st.lost)-1]
+		p.setGapErr(fmt.Errorf("ppn: a bundle stream gap found before this start lost bundles of rounds up to %d; this PPN withholds its aggregates for windows touching them (docs/network.md \"Retention\")", sp.hi-1))
+	}
 	p.sealedNext.Store(p.st.sealed)
 	p.applied.Store(p.st.seq)
 	p.committed.Store(p.st.seq)
@@ -272,6 +287,7 @@ func (p *PPN) Start(ctx context.Context) error {
 	if err != nil {
 		return p.fail(fmt.Errorf("ppn: consume %s: %v", p.net.Config.Streams.Bundles, err))
 	}
+	p.checkResume(cons.CachedInfo())
 	if !p.cfg.NoHTTP {
 		if p.http, err = daemon.ServeHTTP(p.cfg.HTTP, p.reg, p.healthy, nil); err != nil {
 			it.Stop()
@@ -327,7 +343,10 @@ func (p *PPN) healthy() error {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.err
+	if p.err != nil {
+		return p.err
+	}
+	return p.gapErr
 }
 
 // Ready is closed once Start has succeeded.

@@ -26,6 +26,7 @@ type fixture struct {
 	p    *PPN
 	logs *bytes.Buffer
 	seq  uint64
+	at   time.Time // when the stream stored the message fed next
 }
 
 func newFixture(t *testing.T, extra ...netconfig.RuleSpec) *fixture {
@@ -99,7 +100,7 @@ func (f *fixture) feed(msg []byte) {
 
 func (f *fixture) feedOn(subject string, msg []byte) {
 	f.seq++
-	f.p.ingest(msg, f.seq, subject)
+	f.p.ingest(msg, f.seq, subject, f.at)
 }
 
 // seal returns PPN by's authentic seal marker closing every round ≤ round.

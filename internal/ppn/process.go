@@ -226,6 +226,7 @@ func (p *PPN) applySeal(data []byte) error {
 		}
 	}
 	p.st.sealed = s.Round + 1
+	p.pruneLost()
 	p.sealedNext.Store(p.st.sealed)
 	p.m.seals.WithLabelValues("applied").Inc()
 	p.m.sealedRound.Set(float64(s.Round))
@@ -240,6 +241,11 @@ func (p *PPN) closeRound(r uint64) error {
 			continue
 		}
 		key := winKey{ri, r + 1 - rule.K}
+		if p.withhold(ri, key.start) {
+			delete(p.st.windows, key)
+			p.st.deleted = append(p.st.deleted, key)
+			continue
+		}
 		w := p.st.windows[key]
 		if w == nil {
 			w = newWindow(rule.Values, rule.Slots)

@@ -13,7 +13,7 @@ import (
 // Buckets of the PPN's bbolt file. meta and windows change together in one
 // transaction with the stream position: that is the exactly-once guarantee.
 var (
-	bucketMeta    = []byte("meta")    // "seq" → last stream sequence applied; "sealed" → first unsealed round
+	bucketMeta    = []byte("meta")    // "seq" → last stream sequence applied; "sealed" → first unsealed round; "lost" → lost round spans
 	bucketWindows = []byte("windows") // rule(2) ‖ start(8) → values (8·Values) ‖ coverage bitmap
 	bucketOutbox  = []byte("outbox")  // rule(2) ‖ start(8) → encoded aggregate, until acknowledged
 )
@@ -21,6 +21,7 @@ var (
 var (
 	keySeq    = []byte("seq")
 	keySealed = []byte("sealed")
+	keyLost   = []byte("lost")
 )
 
 type winKey struct {
@@ -86,8 +87,9 @@ func (w *window) missing(slots uint32) []wire.Run {
 
 // state is everything a PPN commits: position, seal point, open windows.
 type state struct {
-	seq      uint64 // last stream sequence applied
-	sealed   uint64 // rounds < sealed are sealed
+	seq      uint64      // last stream sequence applied
+	sealed   uint64      // rounds < sealed are sealed
+	lost     []roundSpan // rounds whose bundles a stream gap may have removed (sorted, disjoint)
 	windows  map[winKey]*window
 	deleted  []winKey          // emitted windows to delete at the next commit
 	outbox   map[winKey][]byte // aggregates to store at the next commit
@@ -124,6 +126,13 @@ func load(db *bolt.DB, sizes func(rule int) (int, uint32, bool)) (*state, error)
 		}
 		if v := m.Get(keySealed); len(v) == 8 {
 			s.sealed = binary.BigEndian.Uint64(v)
+		}
+		v := m.Get(keyLost)
+		if len(v)%16 != 0 {
+			return fmt.Errorf("ppn: corrupt lost round spans (%d bytes)", len(v))
+		}
+		for ; len(v) > 0; v = v[16:] {
+			s.lost = append(s.lost, roundSpan{binary.BigEndian.Uint64(v), binary.BigEndian.Uint64(v[8:])})
 		}
 		return tx.Bucket(bucketWindows).ForEach(func(k, v []byte) error {
 			if len(k) != 10 {
@@ -171,7 +180,18 @@ func (s *state) commit(db *bolt.DB) error {
 		if err := m.Put(keySeq, binary.BigEndian.AppendUint64(nil, s.seq)); err != nil {
 			return err
 		}
-		return m.Put(keySealed, binary.BigEndian.AppendUint64(nil, s.sealed))
+		if err := m.Put(keySealed, binary.BigEndian.AppendUint64(nil, s.sealed)); err != nil {
+			return err
+		}
+		if len(s.lost) == 0 {
+			return m.Delete(keyLost)
+		}
+		var lost []byte
+		for _, sp := range s.lost {
+			lost = binary.BigEndian.AppendUint64(lost, sp.lo)
+			lost = binary.BigEndian.AppendUint64(lost, sp.hi)
+		}
+		return m.Put(keyLost, lost)
 	})
 	if err != nil {
 		return fmt.Errorf("ppn: commit: %v", err)
