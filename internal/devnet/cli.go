@@ -7,6 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"time"
+
+	"github.com/ppnet/ppnet/internal/fddm/mask"
 )
 
 // Main is the devnet command: it parses args (without the program name),
@@ -40,10 +42,11 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&f.Rounds, "fedavg-rounds", 4, "FedAvg rounds of the sensitivity model through the network (0: no FDDM: no FedAvg, no masking; see docs/fddm.md)")
 	fs.IntVar(&f.Participants, "fedavg-participants", 8, "FedAvg participants (each a producer of 9 component meters, training on its own household)")
 	fs.Uint64Var(&f.Stride, "fedavg-stride", 0, "data-plane rounds per FedAvg round (default ⌈(grace + 500ms)/round⌉, 7 at 100ms rounds)")
-	fs.Float64Var(&f.Threshold, "mask-threshold", 0.6, "after the billing close, mask readings whose sensitivity score exceeds this")
-	fs.Float64Var(&f.MaxShare, "mask-max-share", 0.5, "never mask more than this share of a meter's period")
-	fs.StringVar(&f.Strategy, "mask-strategy", "suppress", "masking: suppress, coarsen or generalise")
-	fs.Uint64Var(&f.CoarsenWh, "mask-coarsen-wh", 100, "coarsen step, Wh")
+	mp := mask.DefaultPolicy()
+	fs.Float64Var(&f.Threshold, "mask-threshold", mp.Threshold, "after the billing close, mask readings whose sensitivity score exceeds this")
+	fs.Float64Var(&f.MaxShare, "mask-max-share", mp.MaxShare, "never mask more than this share of a meter's period")
+	fs.StringVar(&f.Strategy, "mask-strategy", mp.Strategy.String(), "masking: suppress, coarsen or generalise")
+	fs.Uint64Var(&f.CoarsenWh, "mask-coarsen-wh", mp.CoarsenWh, "coarsen step, Wh")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}

@@ -72,17 +72,18 @@ func (f *FDDM) defaults() {
 	if f.TrainDays == 0 {
 		f.TrainDays = 7
 	}
+	d := mask.DefaultPolicy()
 	if f.Threshold == 0 {
-		f.Threshold = 0.6
+		f.Threshold = d.Threshold
 	}
 	if f.MaxShare == 0 {
-		f.MaxShare = 0.5
+		f.MaxShare = d.MaxShare
 	}
 	if f.Strategy == "" {
-		f.Strategy = "suppress"
+		f.Strategy = d.Strategy.String()
 	}
 	if f.CoarsenWh == 0 {
-		f.CoarsenWh = 100
+		f.CoarsenWh = d.CoarsenWh
 	}
 }
 

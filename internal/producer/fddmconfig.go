@@ -37,23 +37,23 @@ type MaskingConfig struct {
 // Masking returns the masking job c configures, defaults applied and
 // policy checked.
 func (c *MaskingConfig) Masking() (*Masking, error) {
-	s := c.Strategy
-	if s == "" {
-		s = mask.Suppress.String()
+	p := mask.DefaultPolicy()
+	if c.Strategy != "" {
+		st, err := mask.ParseStrategy(c.Strategy)
+		if err != nil {
+			return nil, fmt.Errorf("producer: masking.strategy: %w", err)
+		}
+		p.Strategy = st
 	}
-	st, err := mask.ParseStrategy(s)
-	if err != nil {
-		return nil, fmt.Errorf("producer: masking.strategy: %w", err)
-	}
-	p := mask.Policy{Strategy: st, Threshold: 0.6, TargetRate: c.TargetRate, MaxShare: c.MaxShare, CoarsenWh: c.CoarsenWh}
 	if c.Threshold != nil {
 		p.Threshold = *c.Threshold
 	}
-	if p.MaxShare == 0 {
-		p.MaxShare = 0.5
+	p.TargetRate = c.TargetRate
+	if c.MaxShare != 0 {
+		p.MaxShare = c.MaxShare
 	}
-	if p.CoarsenWh == 0 {
-		p.CoarsenWh = 100
+	if c.CoarsenWh != 0 {
+		p.CoarsenWh = c.CoarsenWh
 	}
 	if err := p.Validate(); err != nil {
 		return nil, fmt.Errorf("producer: masking: %w", err)

@@ -84,6 +84,13 @@ type Policy struct {
 	CoarsenWh  uint64  // Coarsen's step, Wh
 }
 
+// DefaultPolicy is the daemons' and the devnet's masking policy when none
+// is given: suppress readings scoring above 0.6, at most half of a meter's
+// period, a coarsen step of 100 Wh (docs/fddm.md §4 measures thresholds).
+func DefaultPolicy() Policy {
+	return Policy{Strategy: Suppress, Threshold: 0.6, MaxShare: 0.5, CoarsenWh: 100}
+}
+
 // Validate reports the first invalid field, with the fix.
 func (p Policy) Validate() error {
 	switch {
