@@ -139,10 +139,14 @@ func (p *Producer) startFedAvg(ctx context.Context) error {
 		return errors.New("producer: fedavg is configured but this program cannot train (embedders set Config.Participate to fednet.Participate)")
 	}
 	src, stop, err := p.cfg.Participate(ctx, Participant{Net: p.net, ID: p.cfg.ID, Index: p.idx, JS: p.js, FedAvg: *p.cfg.FedAvg,
-		Seed: p.cfg.Seed, Readings: p.cfg.Source, Create: !p.cfg.SkipStreams && !p.nats.StreamsDeclared, Logger: p.log, Now: p.now})
+		Seed: p.cfg.Seed, Readings: p.cfg.Source, Create: p.declares(), Logger: p.log, Now: p.now})
 	if err != nil {
 		return err
 	}
 	p.cfg.Source, p.fedStop = src, stop
 	return nil
 }
+
+// declares reports whether the producer declares the streams itself (and
+// so may create the FDDM bucket beside them).
+func (p *Producer) declares() bool { return !p.cfg.SkipStreams && !p.nats.StreamsDeclared }

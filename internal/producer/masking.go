@@ -82,7 +82,7 @@ func (p *Producer) startMasking() error {
 	m.board = mc.Board
 	if m.board == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		kv, err := bulletin.Bind(ctx, p.js, mc.Bucket, !p.cfg.SkipStreams && !p.nats.StreamsDeclared)
+		kv, err := bulletin.Bind(ctx, p.js, mc.Bucket, p.declares())
 		cancel()
 		if err != nil {
 			return fmt.Errorf("producer: masking: %w", err)

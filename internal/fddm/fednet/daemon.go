@@ -39,6 +39,17 @@ func Participants(n *netconfig.Network, prefix string) []string {
 	return out
 }
 
+// settingsCodec fills in s's defaults and builds the codec for the
+// participants n has: the same on the coordinator and every participant.
+func settingsCodec(n *netconfig.Network, s fedavg.Settings) (fedavg.Settings, *fedavg.Codec, error) {
+	set, err := s.WithDefaults()
+	if err != nil {
+		return set, nil, err
+	}
+	codec, err := set.Codec(len(Participants(n, set.Prefix)))
+	return set, codec, err
+}
+
 // NewLocal returns producer k's FedAvg client over its own readings s:
 // the model's features against the household's own baseline and the
 // labels the meter computes itself (model.DefaultLabels), trained with
@@ -56,13 +67,9 @@ func NewLocal(k uint64, s model.Series, codec *fedavg.Codec) (*fedavg.Local, err
 // source, training on the readings producer.FedAvg names, watching the
 // bulletin bucket for the global models.
 func Participate(ctx context.Context, p producer.Participant) (producer.Source, func(), error) {
-	set, err := p.FedAvg.Settings.WithDefaults()
+	set, codec, err := settingsCodec(p.Net, p.FedAvg.Settings)
 	if err != nil {
 		return nil, nil, fmt.Errorf("producer: %w", err)
-	}
-	codec, err := set.Codec(len(Participants(p.Net, set.Prefix)))
-	if err != nil {
-		return nil, nil, fmt.Errorf("producer: fedavg: %w", err)
 	}
 	series, err := trainingSeries(p.FedAvg, p.ID, p.Seed, set.MaxSamples)
 	if err != nil {
@@ -162,13 +169,9 @@ func trainingSeries(f producer.FedAvg, id string, seed, max uint64) (model.Serie
 // the consumer's component rules, publishing global models to the
 // bulletin bucket.
 func Coordinate(ctx context.Context, c consumer.Coordination) (io.Writer, error) {
-	set, err := c.Settings.WithDefaults()
+	set, codec, err := settingsCodec(c.Net, c.Settings)
 	if err != nil {
 		return nil, fmt.Errorf("consumer: %w", err)
-	}
-	codec, err := set.Codec(len(Participants(c.Net, set.Prefix)))
-	if err != nil {
-		return nil, fmt.Errorf("consumer: fedavg: %w", err)
 	}
 	bctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	kv, err := bulletin.Bind(bctx, c.JS, set.Bucket, c.Create)
