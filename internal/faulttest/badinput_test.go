@@ -16,7 +16,6 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/ppnet/ppnet/internal/natsx"
 	"github.com/ppnet/ppnet/internal/wire"
 )
 
@@ -90,28 +89,10 @@ func (n *Net) ppnMetric(t *testing.T, name string, only []int, labels ...string)
 func TestBadInputOverNATS(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	srv, err := StartServer(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Stop()
 	logs := &logBuffer{}
-	o := Options{URL: srv.URL(), Dir: t.TempDir(), Seed: seed(t), Rounds: 8, Round: 200 * time.Millisecond, Grace: time.Second,
-		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))}
-	n, err := Start(ctx, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer n.Close()
-	nc, err := natsx.Connect(srv.URL(), "attacker", slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, n := startNet(ctx, t, Options{Rounds: 8, Round: 200 * time.Millisecond, Grace: time.Second,
+		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))})
+	js := jetStream(t, srv, "attacker")
 	ppns := len(n.Cfg.PPNs) // every meter serves every PPN (w = N): each PPN judges each message
 	subj := n.Net.BundleSubject(0)
 	pub := func(subject string, msg []byte, id string) {
@@ -122,7 +103,7 @@ func TestBadInputOverNATS(t *testing.T) {
 	}
 
 	// Before round 0 ends: a forged seal closing every round, and garbage.
-	forged := wire.Seal{Epoch: n.Cfg.Epoch, Round: o.Rounds - 1, PPN: 1, Tags: make([][wire.SealTag]byte, ppns)}
+	forged := wire.Seal{Epoch: n.Cfg.Epoch, Round: n.Opts.Rounds - 1, PPN: 1, Tags: make([][wire.SealTag]byte, ppns)}
 	for i := range forged.Tags {
 		rand.Read(forged.Tags[i][:])
 	}
@@ -156,7 +137,7 @@ func TestBadInputOverNATS(t *testing.T) {
 		return true
 	})
 	r := genuine.Round
-	if r+1 >= o.Rounds {
+	if r+1 >= n.Opts.Rounds {
 		t.Fatalf("first bundle seen is of round %d; too late to re-head it into round %d", r, r+1)
 	}
 	t.Logf("genuine bundle of %s round %d (%d meters)", n.Cfg.Producers[0].ID, r, len(genuine.Meters))

@@ -2,11 +2,16 @@ package faulttest
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"slices"
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/ppnet/ppnet/internal/natsx"
 )
 
 // seed returns the household model seed: PPNET_SEED if set, else 1. It is
@@ -22,6 +27,40 @@ func seed(t *testing.T) uint64 {
 	}
 	t.Logf("household seed %d (set PPNET_SEED to change)", s)
 	return s
+}
+
+// startNet starts a server in a fresh directory and the network of o on
+// it (URL, Dir and Seed filled in), both stopped when the test ends.
+func startNet(ctx context.Context, t *testing.T, o Options) (*Server, *Net) {
+	t.Helper()
+	srv, err := StartServer(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Stop)
+	o.URL, o.Dir, o.Seed = srv.URL(), t.TempDir(), seed(t)
+	n, err := Start(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Close() })
+	return srv, n
+}
+
+// jetStream returns a JetStream client of s as name, closed when the test
+// ends.
+func jetStream(t *testing.T, s *Server, name string) jetstream.JetStream {
+	t.Helper()
+	nc, err := natsx.Connect(s.URL(), name, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return js
 }
 
 // waitUntil polls cond every 10 ms until it holds or timeout passes.
@@ -98,17 +137,7 @@ func TestNATSServerRestart(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
-			srv, err := StartServer(t.TempDir())
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer srv.Stop()
-			o := Options{URL: srv.URL(), Dir: t.TempDir(), Seed: seed(t), Rounds: 12, Round: 100 * time.Millisecond, Grace: tc.grace}
-			n, err := Start(ctx, o)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer n.Close()
+			srv, n := startNet(ctx, t, Options{Rounds: 12, Round: 100 * time.Millisecond, Grace: tc.grace})
 
 			// Down from the middle of round 3 to past the end of round 6.
 			waitUntil(t, 30*time.Second, "round 3", func() bool { return time.Now().After(n.Net.RoundStart(3).Add(50 * time.Millisecond)) })
@@ -170,19 +199,8 @@ func checkLossReported(t *testing.T, ctx context.Context, n *Net) {
 func TestNATSRestartWithPPNCrash(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	srv, err := StartServer(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Stop()
 	const victim = 2
-	o := Options{URL: srv.URL(), Dir: t.TempDir(), Seed: seed(t), Rounds: 12, Round: 100 * time.Millisecond,
-		Grace: 2 * time.Second, Crash: []int{victim}}
-	n, err := Start(ctx, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer n.Close()
+	srv, n := startNet(ctx, t, Options{Rounds: 12, Round: 100 * time.Millisecond, Grace: 2 * time.Second, Crash: []int{victim}})
 
 	waitUntil(t, 30*time.Second, "round 3", func() bool { return time.Now().After(n.Net.RoundStart(3).Add(50 * time.Millisecond)) })
 	srv.Stop()

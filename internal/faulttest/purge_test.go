@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/ppnet/ppnet/internal/netconfig"
@@ -28,17 +27,8 @@ import (
 func TestStreamPurgeBelowPPN(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	srv, err := StartServer(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Stop()
 	const victim = 1
-	n, err := Start(ctx, Options{URL: srv.URL(), Dir: t.TempDir(), Seed: seed(t), Rounds: 12, Round: 100 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer n.Close()
+	srv, n := startNet(ctx, t, Options{Rounds: 12, Round: 100 * time.Millisecond})
 
 	waitUntil(t, 30*time.Second, "round 2", func() bool { return time.Now().After(n.Net.RoundStart(2)) })
 	_, committed, err := n.StopPPN(ctx, victim)
@@ -61,15 +51,7 @@ func TestStreamPurgeBelowPPN(t *testing.T) {
 	if below <= committed+1 {
 		t.Fatalf("the running PPNs are at %d, the stopped one committed %d: nothing to purge between", below, committed)
 	}
-	nc, err := nats.Connect(srv.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	js := jetStream(t, srv, "operator")
 	st, err := js.Stream(ctx, n.Cfg.Streams.Bundles)
 	if err != nil {
 		t.Fatal(err)
